@@ -1,0 +1,30 @@
+# The two commands of the README (`make lab`, `make test`) and the one that regenerates stored outputs
+# (`make outputs`). Each creates the virtual environment first when it is missing or stale.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+# Keep compared notebook output free of per-run temp paths (ipykernel names cells /tmp/ipykernel_<pid>/...).
+export IPYKERNEL_CELL_NAME := <cell>
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard solutions/*.ipynb))
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test outputs env
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+	touch $@
+
+lab: env
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
+
+test: env
+	$(BIN)/python -m pytest
+
+outputs: env
+	$(BIN)/jupyter execute --inplace $(NOTEBOOKS)
+	$(BIN)/autograd-course release
