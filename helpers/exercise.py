@@ -1,0 +1,241 @@
+"""Exercises and the student's ``check()``.
+
+Each exercise is split in two so that student code never judges itself:
+
+* ``observe(answer, seed)`` runs where the student's code lives (their kernel, or a sandboxed child of the
+  grader) and turns the answer into plain data (``helpers.observe.describe``);
+* ``judge(observation, seed, lang)`` runs on trusted ground (the same kernel for ``check``, the grading
+  process for ``autograd-course grade``), recomputes the reference on the same seeded inputs and names the
+  likely mistake.
+"""
+import ast
+import inspect
+import math
+import re
+import secrets
+import textwrap
+
+import torch
+
+from helpers.messages import language, say
+from helpers.observe import describe, tensor_from
+from helpers.verdict import Verdict
+
+RTOL, ATOL = 1e-4, 1e-5
+
+# Classic autograd errors and the hint that explains each one.
+ERROR_HINTS = (
+    (r"grad can be implicitly created only for scalar outputs", "hint_nonscalar"),
+    (r"backward through the graph a second time", "hint_second_backward"),
+    (r"does not require grad and does not have a grad_fn", "hint_no_grad_fn"),
+    (r"(?i)only tensors of floating point", "hint_int_grad"),
+    (r"Can't call numpy\(\) on Tensor that requires grad", "hint_numpy"),
+    (r"in-place operation|modified by an inplace operation", "hint_inplace"),
+)
+
+
+def text(message, lang):
+    """An exercise's own message: a plain string or a {"zh": ..., "en": ...} dict."""
+    return message if isinstance(message, str) else message[language(lang)]
+
+
+class Exercise:
+    """One graded question. ``name`` is the variable or function the student defines."""
+
+    def __init__(self, id, name, *, success, points=1):
+        self.id, self.name, self.success, self.points = id, name, success, points
+
+    def verdict(self, status, detail, lang):
+        return Verdict(self.id, status, detail, language(lang))
+
+    def observe(self, answer, seed):
+        return {"answer": describe(answer)}
+
+    def judge(self, observation, seed, lang=None):
+        raise NotImplementedError
+
+
+class FunctionExercise(Exercise):
+    """The student writes a function; it is called on fixed edge cases and seeded random inputs.
+
+    ``cases(generator)`` returns a list of argument tuples; ``reference`` is the right function; ``mistakes``
+    maps wrong functions (the typical errors) to the message that names them.
+    """
+
+    def __init__(self, id, name, *, cases, reference, success, mistakes=(), plain=False, points=1):
+        super().__init__(id, name, success=success, points=points)
+        self.cases, self.reference, self.mistakes, self.plain = cases, reference, mistakes, plain
+
+    def inputs(self, seed):
+        return self.cases(torch.Generator().manual_seed(seed))
+
+    def observe(self, answer, seed):
+        if answer is Ellipsis or is_placeholder(answer):
+            return {"todo": True}
+        if not callable(answer):
+            return {"answer": describe(answer)}
+        results = []
+        for args in self.inputs(seed):
+            try:
+                results.append(describe(answer(*args)))
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # SystemExit too: the student's function must not end the check
+                results.append({"kind": "exception", "type": type(error).__name__, "message": str(error)[:500]})
+        return {"results": results}
+
+    def judge(self, observation, seed, lang=None):
+        if observation.get("todo"):
+            return self.verdict("todo", say("todo_detail", lang), lang)
+        if "results" not in observation:
+            return self.verdict("fail", say("not_callable", lang, got=kind_name(observation.get("answer"))), lang)
+        cases = self.inputs(seed)
+        if len(observation["results"]) != len(cases):
+            return self.verdict("fail", say("unreadable", lang, got="results"), lang)
+        for args, result in zip(cases, observation["results"]):
+            problem = diagnose(result, self.reference(*clone(args)), lang, plain=self.plain,
+                               mistakes=[(wrong(*clone(args)), message) for wrong, message in self.mistakes])
+            if problem:
+                return self.verdict("fail", problem, lang)
+        return self.verdict("pass", text(self.success, lang), lang)
+
+
+class ValueExercise(Exercise):
+    """The student assigns a number or tensor to ``name``; ``mistakes`` maps wrong values to messages."""
+
+    def __init__(self, id, name, *, expected, success, mistakes=(), plain=True, points=1):
+        super().__init__(id, name, success=success, points=points)
+        self.expected, self.mistakes, self.plain = expected, mistakes, plain
+
+    def judge(self, observation, seed, lang=None):
+        answer = observation.get("answer", {})
+        if answer.get("kind") == "ellipsis":
+            return self.verdict("todo", say("todo_detail", lang), lang)
+        problem = diagnose(answer, self.expected, lang, plain=self.plain, mistakes=self.mistakes)
+        if problem:
+            return self.verdict("fail", problem, lang)
+        return self.verdict("pass", text(self.success, lang), lang)
+
+
+class ChoiceExercise(Exercise):
+    """Multiple choice: ``explanations`` gives every option (right or wrong) its own explanation."""
+
+    def __init__(self, id, name, *, options, correct, explanations, points=1):
+        super().__init__(id, name, success=explanations[correct], points=points)
+        self.options, self.correct, self.explanations = options, correct, explanations
+
+    def judge(self, observation, seed, lang=None):
+        answer = observation.get("answer", {})
+        if answer.get("kind") == "ellipsis":
+            return self.verdict("todo", say("todo_detail", lang), lang)
+        letter = answer.get("value", "").strip().upper().strip("()（）.。") if answer.get("kind") == "str" else None
+        if letter not in self.options:
+            return self.verdict("fail", say("bad_choice", lang, options="/".join(self.options)), lang)
+        if letter == self.correct:
+            return self.verdict("pass", text(self.explanations[letter], lang), lang)
+        return self.verdict("fail", say("wrong_choice", lang, got=letter) + text(self.explanations[letter], lang), lang)
+
+
+def diagnose(result, expected, lang, *, plain=False, mistakes=()):
+    """None when ``result`` (a description) matches ``expected``; otherwise the message naming the mistake."""
+    kind = result.get("kind")
+    if kind == "exception":
+        hints = [say(key, lang) for pattern, key in ERROR_HINTS if re.search(pattern, result["message"])]
+        return " ".join([say("raised", lang, error=f"{result['type']}: {result['message'][:200]}")] + hints[:1])
+    if kind == "none":
+        return say("returned_none", lang)
+    if isinstance(expected, (tuple, list)):
+        items = result.get("items", []) if kind == "sequence" else []
+        if kind != "sequence" or result["length"] != len(expected):
+            return say("shape", lang, expected=f"{len(expected)} 个结果" if language(lang) == "zh"
+                       else f"{len(expected)} results", got=kind_name(result))
+        for item, want in zip(items, expected):
+            problem = diagnose(item, want, lang, plain=plain)
+            if problem:
+                return problem
+        return None
+    expected = torch.as_tensor(expected, dtype=torch.float64)
+    if kind == "number" and expected.numel() == 1:
+        got = float(result["value"])  # "nan" and "inf" arrive as strings
+        if not math.isfinite(got):
+            return say("nan", lang)
+        return _compare(torch.tensor(got, dtype=torch.float64), expected.reshape(()), lang, mistakes)
+    if kind != "tensor":
+        return say("not_tensor" if expected.dim() else "not_number", lang, got=kind_name(result))
+    if not (result["dtype"].startswith("float") or result["dtype"] in ("bfloat16", "half")):
+        return say("int_dtype", lang, got=result["dtype"])
+    if result["shape"] != list(expected.shape):
+        if result["values"] is None:
+            return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
+        return say("shape", lang, expected=tuple(expected.shape), got=tuple(result["shape"]))
+    if result["values"] is None:
+        return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
+    if plain and result["grad_fn"]:
+        return say("still_attached", lang, grad_fn=result["grad_fn"])
+    got = tensor_from(result)
+    if not torch.isfinite(got).all() and torch.isfinite(expected).all():
+        return say("nan", lang)
+    return _compare(got, expected, lang, mistakes)
+
+
+def _compare(got, expected, lang, mistakes):
+    if torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
+        return None
+    for wrong_value, message in mistakes:
+        wrong_value = torch.as_tensor(wrong_value, dtype=torch.float64)
+        if wrong_value.shape == got.shape and torch.allclose(got, wrong_value, rtol=RTOL, atol=ATOL):
+            return text(message, lang)
+    if expected.abs().max() > ATOL:
+        for factor in (2, 3, 4, 5):
+            if torch.allclose(got, factor * expected, rtol=RTOL, atol=ATOL):
+                return say("accumulated", lang, factor=factor)
+        if torch.allclose(got, -expected, rtol=RTOL, atol=ATOL):
+            return say("negated", lang)
+    return say("wrong_values", lang, error=float((got - expected).abs().max()))
+
+
+def kind_name(description):
+    """A short, student-facing name for what a description describes."""
+    if not description:
+        return "?"
+    kind = description.get("kind")
+    if kind == "tensor":
+        return f"tensor{tuple(description['shape'])}"
+    if kind in ("number", "object", "function", "unreadable"):
+        return description.get("type", kind)
+    return kind
+
+
+def clone(args):
+    """Fresh copies of tensor arguments, so one call cannot leak state (such as .grad) into the next."""
+    return tuple(a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
+                 for a in args)
+
+
+def is_placeholder(function):
+    """True for a released, unfilled function whose body is only ``...`` (and perhaps a docstring)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return False
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return all(isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(
+        statement.value, ast.Constant) and (statement.value.value is Ellipsis or isinstance(statement.value.value, str)))
+        for statement in definition.body)
+
+
+def check(exercise_id, answer=Ellipsis, *, lang=None):
+    """Check a student's answer in the notebook and return a Verdict (shown as a coloured box); never raises."""
+    from helpers.exercises import EXERCISES
+
+    exercise = EXERCISES.get(exercise_id) if isinstance(exercise_id, str) else None
+    if exercise is None:
+        return Verdict(str(exercise_id)[:60], "fail", say("unknown_exercise", lang, exercise_id=exercise_id,
+                                                          known=", ".join(sorted(EXERCISES))), language(lang))
+    seed = secrets.randbits(31)
+    try:
+        return exercise.judge(exercise.observe(answer, seed), seed, lang)
+    except Exception as error:
+        return exercise.verdict("fail", say("internal", lang, error=type(error).__name__), lang)

@@ -1,0 +1,81 @@
+"""Every sentence a student reads from the checkers, in Simplified Chinese and English.
+
+The language is Chinese unless the caller passes ``lang="en"`` or the environment sets
+``AUTOGRAD_COURSE_LANG=en``.
+"""
+import os
+
+LANGUAGES = ("zh", "en")
+
+MESSAGES = {
+    # verdict headlines
+    "pass": {"zh": "正确", "en": "Correct"},
+    "fail": {"zh": "还不对", "en": "Not yet right"},
+    "todo": {"zh": "尚未完成", "en": "Not done yet"},
+    "todo_detail": {"zh": "把 ... 换成你的答案，再运行这个单元格。",
+                    "en": "Replace ... with your answer and run this cell again."},
+    "unknown_exercise": {"zh": "没有编号为 {exercise_id!r} 的练习。可用的编号：{known}",
+                         "en": "There is no exercise {exercise_id!r}. Known ids: {known}"},
+    "internal": {"zh": "检查器自身出错（{error}）：这不是你的错，请把这条消息告诉老师。",
+                 "en": "The checker itself failed ({error}): not your fault, please tell your instructor."},
+    # what came back instead of the expected kind of answer
+    "not_callable": {"zh": "这里要的是一个函数（def ...），你给的是 {got}。",
+                     "en": "A function (def ...) is expected here; you gave {got}."},
+    "raised": {"zh": "你的函数抛出了异常 {error}。",
+               "en": "Your function raised {error}."},
+    "returned_none": {"zh": "返回了 None：是不是忘了 return，或者还没调用 backward()？"
+                            "（非叶子张量和 detach 之后的张量，.grad 也是 None。）",
+                      "en": "Got None: a missing return, or no backward() call yet? (.grad of a non-leaf "
+                            "or detached tensor is None too.)"},
+    "not_tensor": {"zh": "应该是一个张量（torch.Tensor），你给的是 {got}。",
+                   "en": "A tensor (torch.Tensor) is expected; you gave {got}."},
+    "not_number": {"zh": "应该是一个数，你给的是 {got}。", "en": "A number is expected; you gave {got}."},
+    "unreadable": {"zh": "无法读取你的答案（{got}）。", "en": "Your answer could not be read ({got})."},
+    "too_big": {"zh": "张量太大（{numel} 个元素），这里只需要形状 {expected} 的结果。",
+                "en": "The tensor is too large ({numel} elements); a result of shape {expected} is expected."},
+    "shape": {"zh": "形状不对：应该是 {expected}，得到的是 {got}。",
+              "en": "Wrong shape: expected {expected}, got {got}."},
+    "int_dtype": {"zh": "得到的是整数张量（{got}）：只有浮点张量才能求梯度，用 torch.float32。",
+                  "en": "Got an integer tensor ({got}): only floating-point tensors can have gradients; use torch.float32."},
+    "nan": {"zh": "结果里有 NaN 或无穷大。", "en": "The result contains NaN or infinity."},
+    "still_attached": {"zh": "结果还连着计算图（grad_fn={grad_fn}）：这里要的是普通数值，用 .detach() 或 .item()。",
+                       "en": "The result is still attached to the graph (grad_fn={grad_fn}): a plain value is "
+                             "wanted here; use .detach() or .item()."},
+    "needs_grad": {"zh": "这个张量应该 requires_grad=True，否则 autograd 不会追踪它。",
+                   "en": "This tensor should have requires_grad=True, or autograd will not track it."},
+    "accumulated": {"zh": "结果是正确答案的 {factor} 倍：是不是忘了清零梯度（梯度会累加）？",
+                    "en": "The result is {factor} times the right answer: did you forget to zero the gradient "
+                          "(gradients accumulate)?"},
+    "negated": {"zh": "结果的符号反了。", "en": "The sign of the result is flipped."},
+    "wrong_values": {"zh": "数值不对（最大误差 {error:.3g}）。", "en": "Wrong values (largest error {error:.3g})."},
+    # hints added to "raised" when the error is a classic autograd mistake
+    "hint_nonscalar": {"zh": "backward() 只能隐式地用于标量：先 .sum()，或者传入与输出同形的 gradient。",
+                       "en": "backward() needs a scalar: call .sum() first or pass a gradient of the output's shape."},
+    "hint_second_backward": {"zh": "同一张图反向传播了两次：保存的中间值已被释放，需要时用 retain_graph=True，或重新前向计算。",
+                             "en": "The same graph was backpropagated twice: its saved values were freed; use "
+                                   "retain_graph=True or recompute the forward pass."},
+    "hint_no_grad_fn": {"zh": "这个结果不在计算图里：输入没有 requires_grad=True，或者被 detach / no_grad 切断了。",
+                        "en": "This result is not part of a graph: the input lacks requires_grad=True, or it was "
+                              "cut off by detach / no_grad."},
+    "hint_int_grad": {"zh": "整数张量不能求梯度：用浮点数，例如 torch.arange(4.0)。",
+                      "en": "Integer tensors cannot require gradients: use floats, e.g. torch.arange(4.0)."},
+    "hint_numpy": {"zh": "需要梯度的张量不能直接 .numpy()：先 .detach()。",
+                   "en": "A tensor that requires grad cannot call .numpy(): .detach() it first."},
+    "hint_inplace": {"zh": "原地修改（+=、zero_() 等）破坏了反向传播需要的值：改用非原地运算，或在 torch.no_grad() 下修改。",
+                     "en": "An in-place change (+=, zero_(), ...) broke a value backward needs: use an out-of-place "
+                           "operation, or modify under torch.no_grad()."},
+    "wrong_choice": {"zh": "选项 {got} 不对。", "en": "Option {got} is not right."},
+    "bad_choice": {"zh": "请用一个选项字母回答，例如 \"A\"；可选：{options}。",
+                   "en": "Answer with one option letter, e.g. \"A\"; options: {options}."},
+}
+
+
+def language(lang=None):
+    """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else Chinese."""
+    chosen = (lang or os.environ.get("AUTOGRAD_COURSE_LANG") or "zh").lower()[:2]
+    return chosen if chosen in LANGUAGES else "zh"
+
+
+def say(key, lang=None, **fields):
+    """The message ``key`` in the chosen language, with ``fields`` filled in."""
+    return MESSAGES[key][language(lang)].format(**fields)
