@@ -59,12 +59,15 @@ class FunctionExercise(Exercise):
     """The student writes a function; it is called on fixed edge cases and seeded random inputs.
 
     ``cases(generator)`` returns a list of argument tuples; ``reference`` is the right function; ``mistakes``
-    maps wrong functions (the typical errors) to the message that names them.
+    maps wrong functions (the typical errors) to the message that names them; ``forbidden`` pairs a regular
+    expression with the message shown when the function's source uses it (e.g. ``cos`` where the exercise
+    asks for autograd's derivative of ``sin``); ``plain`` asks for results detached from the graph.
     """
 
-    def __init__(self, id, name, *, cases, reference, success, mistakes=(), plain=False, points=1):
+    def __init__(self, id, name, *, cases, reference, success, mistakes=(), forbidden=(), plain=False, points=1):
         super().__init__(id, name, success=success, points=points)
         self.cases, self.reference, self.mistakes, self.plain = cases, reference, mistakes, plain
+        self.forbidden = forbidden
 
     def inputs(self, seed):
         return self.cases(torch.Generator().manual_seed(seed))
@@ -82,13 +85,16 @@ class FunctionExercise(Exercise):
                 raise
             except BaseException as error:  # SystemExit too: the student's function must not end the check
                 results.append({"kind": "exception", "type": type(error).__name__, "message": str(error)[:500]})
-        return {"results": results}
+        return {"results": results, "source": source_of(answer)}
 
     def judge(self, observation, seed, lang=None):
         if observation.get("todo"):
             return self.verdict("todo", say("todo_detail", lang), lang)
         if "results" not in observation:
             return self.verdict("fail", say("not_callable", lang, got=kind_name(observation.get("answer"))), lang)
+        for pattern, message in self.forbidden:
+            if re.search(pattern, observation.get("source", "")):
+                return self.verdict("fail", text(message, lang), lang)
         cases = self.inputs(seed)
         if len(observation["results"]) != len(cases):
             return self.verdict("fail", say("unreadable", lang, got="results"), lang)
@@ -212,11 +218,19 @@ def clone(args):
                  for a in args)
 
 
+def source_of(function):
+    """The function's source text (bounded), or "" when Python cannot find it."""
+    try:
+        return inspect.getsource(function)[:20_000]
+    except (OSError, TypeError):
+        return ""
+
+
 def is_placeholder(function):
     """True for a released, unfilled function whose body is only ``...`` (and perhaps a docstring)."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+        tree = ast.parse(textwrap.dedent(source_of(function)))
+    except (SyntaxError, IndentationError):
         return False
     definition = tree.body[0] if tree.body else None
     if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
