@@ -8,17 +8,14 @@ Each exercise is split in two so that student code never judges itself:
   process for ``autograd-course grade``), recomputes the reference on the same seeded inputs and names the
   likely mistake.
 """
-import ast
-import inspect
 import math
 import re
 import secrets
-import textwrap
 
 import torch
 
 from helpers.messages import language, say
-from helpers.observe import describe, tensor_from
+from helpers.observe import describe, observe_function, tensor_from
 from helpers.verdict import Verdict
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -73,19 +70,7 @@ class FunctionExercise(Exercise):
         return self.cases(torch.Generator().manual_seed(seed))
 
     def observe(self, answer, seed):
-        if answer is Ellipsis or is_placeholder(answer):
-            return {"todo": True}
-        if not callable(answer):
-            return {"answer": describe(answer)}
-        results = []
-        for args in self.inputs(seed):
-            try:
-                results.append(describe(answer(*args)))
-            except KeyboardInterrupt:
-                raise
-            except BaseException as error:  # SystemExit too: the student's function must not end the check
-                results.append({"kind": "exception", "type": type(error).__name__, "message": str(error)[:500]})
-        return {"results": results, "source": source_of(answer)}
+        return observe_function(answer, self.inputs(seed))
 
     def judge(self, observation, seed, lang=None):
         if observation.get("todo"):
@@ -216,28 +201,6 @@ def clone(args):
     """Fresh copies of tensor arguments, so one call cannot leak state (such as .grad) into the next."""
     return tuple(a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
                  for a in args)
-
-
-def source_of(function):
-    """The function's source text (bounded), or "" when Python cannot find it."""
-    try:
-        return inspect.getsource(function)[:20_000]
-    except (OSError, TypeError):
-        return ""
-
-
-def is_placeholder(function):
-    """True for a released, unfilled function whose body is only ``...`` (and perhaps a docstring)."""
-    try:
-        tree = ast.parse(textwrap.dedent(source_of(function)))
-    except (SyntaxError, IndentationError):
-        return False
-    definition = tree.body[0] if tree.body else None
-    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    return all(isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(
-        statement.value, ast.Constant) and (statement.value.value is Ellipsis or isinstance(statement.value.value, str)))
-        for statement in definition.body)
 
 
 def check(exercise_id, answer=Ellipsis, *, lang=None):
