@@ -1,0 +1,65 @@
+"""Static checks of every committed notebook: nbval compares outputs, these check what nbval cannot."""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+ALL = CHAPTERS + SOLUTIONS + EXERCISES
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,16}|/tmp/ipykernel_")
+
+
+def load(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+
+
+def test_there_are_six_chapters_at_least():
+    names = [path.stem for path in CHAPTERS]
+    for expected in ("01_backward_basics", "02_zeroing_gradients", "03_scalar_backward", "04_detach",
+                     "05_control_flow", "06_sin_cos_plot"):
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_is_valid_and_executed(path):
+    notebook = load(path)
+    nbformat.validate(notebook)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    cells = code_cells(notebook)
+    assert cells, "a notebook without code"
+    assert any(cell.outputs for cell in cells), "no stored outputs: nbval has nothing to compare"
+    for index, cell in enumerate(cells):
+        assert cell.execution_count is not None, f"code cell {index} was never executed"
+        for output in cell.outputs:
+            assert output.output_type != "error", f"cell {index} stores an error: {output.get('ename')}"
+            assert output.get("name") != "stderr", f"cell {index} writes to stderr: {output.get('text', '')[:200]}"
+    text = json.dumps([cell.outputs for cell in cells], ensure_ascii=False)
+    assert not ADDRESS.search(text), "a memory address or temp path in stored output"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_title_goals_summary_and_exercises(path):
+    notebook = load(path)
+    markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    assert markdown and re.match(r"# 第\s*\d+\s*章", markdown[0]), "the first cell must be the chapter title"
+    assert "## 学习目标" in markdown[0], "learning goals belong right under the title"
+    headings = "\n".join(markdown)
+    assert "## 小结" in headings
+    number = path.stem[:2]
+    assert re.search(rf"## 练习[\s\S]*\.\./exercises/ex{number}_[a-z0-9_]+\.ipynb", headings), \
+        "the chapter must end by pointing to its exercise notebook"
+
+
+def test_chapters_assert_what_they_claim():
+    for path in CHAPTERS:
+        source = "\n".join(cell.source for cell in code_cells(load(path)))
+        assert "assert" in source, f"{path.name} claims gradients but asserts none"
