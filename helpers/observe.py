@@ -8,6 +8,7 @@ import ast
 import inspect
 import math
 import textwrap
+import warnings
 
 import torch
 
@@ -30,7 +31,7 @@ def _describe(value, depth):
     if value is None:
         return {"kind": "none"}
     if type(value) in (bool, int, float):
-        number = float(value)
+        number = float(value) if type(value) is not int or abs(value) < 2 ** 1000 else math.copysign(math.inf, value)
         return {"kind": "number", "type": type(value).__name__, "value": number if math.isfinite(number) else str(number)}
     if isinstance(value, torch.Tensor):
         return _describe_tensor(value, depth)
@@ -77,13 +78,26 @@ def observe_function(answer, inputs):
         return {"answer": describe(answer)}
     results = []
     for args in inputs:
-        try:
-            results.append(describe(answer(*args)))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:  # SystemExit too: the student's function must not end the check
-            results.append({"kind": "exception", "type": type(error).__name__, "message": str(error)[:500]})
+        with warnings.catch_warnings(record=True) as caught:  # e.g. reading .grad of a non-leaf tensor
+            warnings.simplefilter("always")
+            try:
+                result = describe(answer(*args))
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # SystemExit too: the student's function must not end the check
+                result = {"kind": "exception", "type": _type_name(error), "message": _text_of(error)}
+        if caught:
+            result["warnings"] = [_text_of(w.message) for w in caught[:3]]
+        results.append(result)
     return {"results": results, "source": source_of(answer)}
+
+
+def _text_of(error):
+    """``str(error)``, bounded, even when the student's exception class breaks ``__str__``."""
+    try:
+        return str(error)[:500]
+    except Exception:
+        return ""
 
 
 def source_of(function):
