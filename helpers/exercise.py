@@ -84,7 +84,7 @@ class FunctionExercise(Exercise):
         if len(observation["results"]) != len(cases):
             return self.verdict("fail", say("unreadable", lang, got="results"), lang)
         for args, result in zip(cases, observation["results"]):
-            problem = diagnose(result, self.reference(*clone(args)), lang, plain=self.plain,
+            problem = diagnose(result, self.reference(*clone(args)), lang, plain=self.plain, figures=False,
                                mistakes=[(wrong(*clone(args)), message) for wrong, message in self.mistakes])
             if problem:
                 return self.verdict("fail", problem, lang)
@@ -92,17 +92,20 @@ class FunctionExercise(Exercise):
 
 
 class ValueExercise(Exercise):
-    """The student assigns a number or tensor to ``name``; ``mistakes`` maps wrong values to messages."""
+    """The student assigns a number or tensor to ``name``; ``mistakes`` maps wrong values to messages.
 
-    def __init__(self, id, name, *, expected, success, mistakes=(), plain=True, points=1):
+    ``leaf`` asks for a leaf tensor that requires grad (such as ``torch.arange(4.0, requires_grad=True)``).
+    """
+
+    def __init__(self, id, name, *, expected, success, mistakes=(), plain=True, leaf=False, points=1):
         super().__init__(id, name, success=success, points=points)
-        self.expected, self.mistakes, self.plain = expected, mistakes, plain
+        self.expected, self.mistakes, self.plain, self.leaf = expected, mistakes, plain and not leaf, leaf
 
     def judge(self, observation, seed, lang=None):
         answer = observation.get("answer", {})
         if answer.get("kind") == "ellipsis":
             return self.verdict("todo", say("todo_detail", lang), lang)
-        problem = diagnose(answer, self.expected, lang, plain=self.plain, mistakes=self.mistakes)
+        problem = diagnose(answer, self.expected, lang, plain=self.plain, mistakes=self.mistakes, leaf=self.leaf)
         if problem:
             return self.verdict("fail", problem, lang)
         return self.verdict("pass", text(self.success, lang), lang)
@@ -127,61 +130,91 @@ class ChoiceExercise(Exercise):
         return self.verdict("fail", say("wrong_choice", lang, got=letter) + text(self.explanations[letter], lang), lang)
 
 
-def diagnose(result, expected, lang, *, plain=False, mistakes=()):
-    """None when ``result`` (a description) matches ``expected``; otherwise the message naming the mistake."""
+def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, figures=True):
+    """None when ``result`` (a description) matches ``expected``; otherwise the message naming the mistake.
+
+    ``leaf`` asks for a leaf tensor that requires grad; ``figures=False`` leaves out the size of the error,
+    which would otherwise differ from run to run when the inputs are random.
+    """
     kind = result.get("kind")
     if kind == "exception":
         hints = [say(key, lang) for pattern, key in ERROR_HINTS if re.search(pattern, result["message"])]
         return " ".join([say("raised", lang, error=f"{result['type']}: {result['message'][:200]}")] + hints[:1])
     if kind == "none":
-        return say("returned_none", lang)
+        nonleaf = any(NON_LEAF_WARNING in warning for warning in result.get("warnings", []))
+        return say("nonleaf_grad" if nonleaf else "returned_none", lang)
     if isinstance(expected, (tuple, list)):
-        items = result.get("items", []) if kind == "sequence" else []
-        if kind != "sequence" or result["length"] != len(expected):
-            return say("shape", lang, expected=f"{len(expected)} 个结果" if language(lang) == "zh"
-                       else f"{len(expected)} results", got=kind_name(result))
-        for item, want in zip(items, expected):
-            problem = diagnose(item, want, lang, plain=plain)
-            if problem:
-                return problem
-        return None
+        return _diagnose_sequence(result, expected, lang, plain, mistakes, figures)
     expected = torch.as_tensor(expected, dtype=torch.float64)
-    if kind == "number" and expected.numel() == 1:
+    if kind == "number" and expected.numel() == 1 and not leaf:
         got = float(result["value"])  # "nan" and "inf" arrive as strings
         if not math.isfinite(got):
             return say("nan", lang)
-        return _compare(torch.tensor(got, dtype=torch.float64), expected.reshape(()), lang, mistakes)
+        return _compare(torch.tensor(got, dtype=torch.float64), expected.reshape(()), lang, mistakes, figures)
     if kind != "tensor":
-        return say("not_tensor" if expected.dim() else "not_number", lang, got=kind_name(result))
+        return say("not_tensor" if expected.dim() or leaf else "not_number", lang, got=kind_name(result))
     if not (result["dtype"].startswith("float") or result["dtype"] in ("bfloat16", "half")):
         return say("int_dtype", lang, got=result["dtype"])
-    if result["shape"] != list(expected.shape):
-        if result["values"] is None:
-            return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
-        return say("shape", lang, expected=tuple(expected.shape), got=tuple(result["shape"]))
     if result["values"] is None:
         return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
     if plain and result["grad_fn"]:
         return say("still_attached", lang, grad_fn=result["grad_fn"])
+    if leaf and not result["requires_grad"]:
+        return say("needs_grad", lang)
+    if leaf and not result["is_leaf"]:
+        return say("not_leaf", lang, grad_fn=result["grad_fn"])
     got = tensor_from(result)
     if not torch.isfinite(got).all() and torch.isfinite(expected).all():
         return say("nan", lang)
-    return _compare(got, expected, lang, mistakes)
+    return _compare(got, expected, lang, mistakes, figures)
 
 
-def _compare(got, expected, lang, mistakes):
-    if torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
+NON_LEAF_WARNING = "not a leaf Tensor is being accessed"
+
+
+def _diagnose_sequence(result, expected, lang, plain, mistakes, figures):
+    items = result.get("items", []) if result.get("kind") == "sequence" else []
+    if result.get("kind") != "sequence" or result["length"] != len(expected):
+        return say("shape", lang, expected=say("n_results", lang, n=len(expected)), got=kind_name(result))
+    problems = [diagnose(item, want, lang, plain=plain, figures=figures) for item, want in zip(items, expected)]
+    if not any(problems):
+        return None
+    for wrong_values, message in mistakes:
+        if len(wrong_values) == len(items) and all(_matches(item, want) for item, want in zip(items, wrong_values)):
+            return text(message, lang)
+    index, problem = next((i, p) for i, p in enumerate(problems, 1) if p)
+    return say("nth_result", lang, index=index) + problem
+
+
+def _matches(description, value):
+    """True when a number or tensor description holds ``value`` (same shape, same values)."""
+    if description.get("kind") == "number":
+        got = torch.tensor(float(description["value"]), dtype=torch.float64)
+    elif description.get("kind") == "tensor" and description["values"] is not None:
+        got = tensor_from(description)
+    else:
+        return False
+    value = torch.as_tensor(value, dtype=torch.float64)
+    return got.shape == value.shape and bool(torch.allclose(got, value, rtol=RTOL, atol=ATOL))
+
+
+def _compare(got, expected, lang, mistakes, figures=True):
+    if got.shape == expected.shape and torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
         return None
     for wrong_value, message in mistakes:
         wrong_value = torch.as_tensor(wrong_value, dtype=torch.float64)
         if wrong_value.shape == got.shape and torch.allclose(got, wrong_value, rtol=RTOL, atol=ATOL):
             return text(message, lang)
+    if got.shape != expected.shape:
+        return say("shape", lang, expected=tuple(expected.shape), got=tuple(got.shape))
     if expected.abs().max() > ATOL:
         for factor in (2, 3, 4, 5):
             if torch.allclose(got, factor * expected, rtol=RTOL, atol=ATOL):
                 return say("accumulated", lang, factor=factor)
         if torch.allclose(got, -expected, rtol=RTOL, atol=ATOL):
             return say("negated", lang)
+    if not figures:
+        return say("wrong_results", lang)
     return say("wrong_values", lang, error=float((got - expected).abs().max()))
 
 

@@ -35,18 +35,33 @@ MESSAGES = {
                 "en": "The tensor is too large ({numel} elements); a result of shape {expected} is expected."},
     "shape": {"zh": "形状不对：应该是 {expected}，得到的是 {got}。",
               "en": "Wrong shape: expected {expected}, got {got}."},
-    "int_dtype": {"zh": "得到的是整数张量（{got}）：只有浮点张量才能求梯度，用 torch.float32。",
-                  "en": "Got an integer tensor ({got}): only floating-point tensors can have gradients; use torch.float32."},
+    "int_dtype": {"zh": "得到的是 {got} 类型的张量（整数或布尔）：只有浮点张量才能求梯度，用 torch.float32。",
+                  "en": "Got a tensor of dtype {got} (not floating point): only floating-point tensors can have "
+                        "gradients; use torch.float32."},
     "nan": {"zh": "结果里有 NaN 或无穷大。", "en": "The result contains NaN or infinity."},
     "still_attached": {"zh": "结果还连着计算图（grad_fn={grad_fn}）：这里要的是普通数值，用 .detach() 或 .item()。",
                        "en": "The result is still attached to the graph (grad_fn={grad_fn}): a plain value is "
                              "wanted here; use .detach() or .item()."},
+    "nonleaf_grad": {"zh": "返回了 None，而且你的函数读取了一个非叶子张量的 .grad：反向传播只给叶子张量填充 .grad；"
+                           "读叶子张量（你设置 requires_grad 的那个）的 .grad，或者先对中间结果调用 retain_grad()。",
+                     "en": "Got None, and your function read .grad of a non-leaf tensor: backward fills .grad only for "
+                           "leaf tensors; read the leaf's .grad (the tensor you set requires_grad on), or call "
+                           "retain_grad() on the intermediate result first."},
+    "not_leaf": {"zh": "这个张量不是叶子张量（grad_fn={grad_fn}）：它是计算出来的，backward 之后它的 .grad 不会被填充；"
+                       "在创建张量时就设置 requires_grad=True。",
+                 "en": "This tensor is not a leaf (grad_fn={grad_fn}): it was computed, so backward will not fill its "
+                       ".grad; set requires_grad=True when you create the tensor."},
     "needs_grad": {"zh": "这个张量应该 requires_grad=True，否则 autograd 不会追踪它。",
                    "en": "This tensor should have requires_grad=True, or autograd will not track it."},
     "accumulated": {"zh": "结果是正确答案的 {factor} 倍：是不是忘了清零梯度（梯度会累加）？",
                     "en": "The result is {factor} times the right answer: did you forget to zero the gradient "
                           "(gradients accumulate)?"},
     "negated": {"zh": "结果的符号反了。", "en": "The sign of the result is flipped."},
+    "wrong_results": {"zh": "在测试输入上，结果的数值不对（不是常见错误之一，也不是正确答案的倍数）。",
+                      "en": "On the test inputs the values are wrong (neither a common mistake nor a multiple of the "
+                            "right answer)."},
+    "n_results": {"zh": "{n} 个结果", "en": "{n} results"},
+    "nth_result": {"zh": "第 {index} 个结果：", "en": "Result {index}: "},
     "wrong_values": {"zh": "数值不对（最大误差 {error:.3g}）。", "en": "Wrong values (largest error {error:.3g})."},
     # hints added to "raised" when the error is a classic autograd mistake
     "hint_nonscalar": {"zh": "backward() 只能隐式地用于标量：先 .sum()，或者传入与输出同形的 gradient。",
