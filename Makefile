@@ -17,6 +17,8 @@ env: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+	# Build matplotlib's font cache now: its first-import notice on stderr would differ from stored outputs.
+	$(BIN)/python -c "import matplotlib.pyplot"
 	touch $@
 
 lab: env
