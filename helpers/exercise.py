@@ -225,7 +225,7 @@ def kind_name(description):
     kind = description.get("kind")
     if kind == "tensor":
         return f"tensor{tuple(description['shape'])}"
-    if kind in ("number", "object", "function", "unreadable"):
+    if kind in ("number", "sequence", "object", "function", "unreadable"):
         return description.get("type", kind)
     return kind
 

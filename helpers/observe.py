@@ -38,7 +38,7 @@ def _describe(value, depth):
     if type(value) is str:
         return {"kind": "str", "value": value[:MAX_TEXT]}
     if type(value) in (list, tuple) and depth < 2:
-        return {"kind": "sequence", "length": len(value),
+        return {"kind": "sequence", "type": type(value).__name__, "length": len(value),
                 "items": [describe(item, depth + 1) for item in value[:MAX_ITEMS]]}
     if callable(value):
         return {"kind": "function", "type": _type_name(value)}

@@ -1,0 +1,166 @@
+"""``autograd-course release``: make the student notebooks in exercises/ from the solutions in solutions/.
+
+The solutions are the single source. Each answer is written between nbgrader's markers ``### BEGIN SOLUTION``
+and ``### END SOLUTION``; the student copy replaces that region with a placeholder ``...`` and a comment saying
+what to write (as otter does). A value or choice answer keeps its name, ``name = ...  # ...``, so the check cell
+after it still runs and says "尚未完成". The copies are then executed and saved with their outputs, so that
+nbval can prove an unfilled notebook runs top to bottom without a traceback.
+"""
+import ast
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HINTS = {
+    "choice": "填一个选项字母，例如 \"A\"",
+    "value": "填入你的答案",
+    "code": "在这里写你的代码",
+}
+# Per-cell execution timestamps would make every release differ from the last one.
+VOLATILE_METADATA = ("execution",)
+
+
+class ReleaseError(Exception):
+    """A solution notebook that cannot be released (unbalanced markers, a missing solution region)."""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("release", help="由 solutions/ 生成学生版练习 exercises/（含输出）",
+                                   description="Regenerate exercises/ from solutions/: solution regions become "
+                                               "placeholders, then each notebook is executed and saved.")
+    parser.add_argument("--solutions", default="solutions", type=Path, help="solution notebooks (default: solutions)")
+    parser.add_argument("--exercises", default="exercises", type=Path, help="where to write (default: exercises)")
+    parser.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    sources = sorted(args.solutions.glob("ex*.ipynb"))
+    if not sources:
+        print(f"release: no ex*.ipynb in {args.solutions}/", file=sys.stderr)
+        return 2
+    args.exercises.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for source in sources:
+        target = args.exercises / source.name
+        try:
+            notebook = student_copy(nbformat.read(source, as_version=4))
+        except Exception as error:  # unbalanced markers, a missing region, a file that is not a notebook
+            print(f"release: {source}: {error} (skipped)", file=sys.stderr)
+            status = 2
+            continue
+        if not args.no_execute:
+            try:
+                execute(notebook, target.parent)
+            except Exception as error:  # a kernel that dies or a cell that raises: report it, go on
+                print(f"release: {target}: execution failed: {type(error).__name__}: {str(error)[-400:]}",
+                      file=sys.stderr)
+                status = status or 1
+                continue
+        nbformat.write(notebook, target)
+        answers = sum(1 for cell in notebook.cells if exercise_id(cell))
+        print(f"{target}: {answers} exercises{'' if args.no_execute else ', executed'}")
+    return status
+
+
+def student_copy(solution):
+    """The released notebook: solution regions replaced, outputs dropped, all other metadata kept."""
+    notebook = copy.deepcopy(solution)
+    for number, cell in enumerate(notebook.cells, 1):
+        for key in VOLATILE_METADATA:
+            cell.metadata.pop(key, None)
+        has_region = BEGIN in cell.source or END in cell.source
+        if cell.cell_type != "code":
+            if has_region:
+                raise ReleaseError(f"cell {number}: solution markers are only allowed in code cells")
+            continue
+        if exercise_id(cell) and BEGIN not in cell.source:
+            raise ReleaseError(f"cell {number} (exercise {exercise_id(cell)}): no {BEGIN} region")
+        if has_region:
+            cell.source = replace_regions(cell.source, f"cell {number}")
+        cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def replace_regions(source, where="source"):
+    """``source`` with every marked region replaced by its placeholder; ReleaseError when unbalanced."""
+    lines, region, indent = [], None, ""
+    for number, line in enumerate(source.split("\n"), 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if region is not None:
+                raise ReleaseError(f"{where}, line {number}: {BEGIN} inside another solution region")
+            region, indent = [], line[: len(line) - len(line.lstrip())]
+        elif marker == END:
+            if region is None:
+                raise ReleaseError(f"{where}, line {number}: {END} without {BEGIN}")
+            lines.extend(placeholder(region, indent))
+            region = None
+        elif BEGIN in line or END in line:
+            raise ReleaseError(f"{where}, line {number}: a marker must stand alone on its line")
+        elif region is not None:
+            region.append(line)
+        else:
+            lines.append(line)
+    if region is not None:
+        raise ReleaseError(f"{where}: {BEGIN} without {END}")
+    return "\n".join(lines)
+
+
+def placeholder(region, indent):
+    """What the student sees instead of ``region``: ``...`` and a hint, keeping top-level names defined."""
+    if indent:  # inside a function: the body is the answer
+        return [f"{indent}...  # {HINTS['code']}"]
+    try:
+        tree = ast.parse("\n".join(region))
+    except SyntaxError as error:
+        raise ReleaseError(f"solution region does not parse: {error.msg}") from None
+    names, constants = [], {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in names:
+                    names.append(target.id)
+                    constants[target.id] = statement.value
+    if not names:
+        return [f"...  # {HINTS['code']}"]
+    kind = lambda name: "choice" if isinstance(constants[name], ast.Constant) and isinstance(  # noqa: E731
+        constants[name].value, str) else "value"
+    return [f"{name} = ...  # {HINTS[kind(name)]}" for name in names]
+
+
+def exercise_id(cell):
+    return cell.get("metadata", {}).get("autograd_course", {}).get("exercise")
+
+
+def solution_lines(notebook):
+    """Every non-blank line inside a solution region (for the test that nothing leaks into exercises/)."""
+    found = []
+    for cell in notebook.cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            marker = line.strip()
+            if marker in (BEGIN, END):
+                inside = marker == BEGIN
+            elif inside and marker and marker != "...":
+                found.append(marker)
+    return found
+
+
+def execute(notebook, folder):
+    """Run ``notebook`` in a fresh python3 kernel from ``folder`` and keep its outputs."""
+    from nbclient import NotebookClient
+
+    # The same kernel environment as the tests, so stored outputs match what nbval sees.
+    os.environ.setdefault("IPYKERNEL_CELL_NAME", "<cell>")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    NotebookClient(notebook, kernel_name="python3", timeout=300, record_timing=False,
+                   resources={"metadata": {"path": str(folder)}}).execute()
