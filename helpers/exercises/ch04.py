@@ -1,38 +1,25 @@
 """Exercises for chapter 4: detach, no_grad, inference_mode and .data."""
-import re
-
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, clone, diagnose, text
+from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
+from helpers.messages import say
 
 
-class NamedMistakesExercise(FunctionExercise):
-    """A FunctionExercise whose typical mistakes may return anything ``diagnose`` compares, None included.
+class NoneMistakeExercise(FunctionExercise):
+    """A FunctionExercise that names the mistake behind a result of None (a workaround for the core).
 
-    The core compares mistakes only as tensors of the result's shape, so a mistake that returns None (``u.grad``)
-    or a pair (``(cos x, sin x)`` swapped) cannot be named there. Here the first failing case is compared with
-    every mistake as if that mistake were the reference; the first one that fits names the error.
+    The core compares mistakes as numbers, so a wrong function returning None (such as ``u.grad``) cannot be listed
+    in ``mistakes``; ``none_mistake`` replaces the generic "got None" message instead.
     """
 
-    def __init__(self, id, name, *, mistakes=(), **kwargs):
+    def __init__(self, id, name, *, none_mistake, **kwargs):
         super().__init__(id, name, **kwargs)
-        self.named_mistakes = mistakes
+        self.none_mistake = none_mistake
 
     def judge(self, observation, seed, lang=None):
         verdict = super().judge(observation, seed, lang)
-        results = observation.get("results")
-        cases = self.inputs(seed)
-        if verdict.status != "fail" or not isinstance(results, list) or len(results) != len(cases) \
-                or any(re.search(pattern, observation.get("source", "")) for pattern, _ in self.forbidden):
-            return verdict
-        for args, result in zip(cases, results):
-            if diagnose(result, self.reference(*clone(args)), lang, plain=self.plain) is None:
-                continue
-            for wrong, message in self.named_mistakes:
-                value = wrong(*clone(args))
-                if result.get("kind") == "none" if value is None else diagnose(result, value, lang) is None:
-                    return self.verdict("fail", text(message, lang), lang)
-            break
+        if verdict.detail == say("returned_none", lang):
+            return self.verdict("fail", text(self.none_mistake, lang), lang)
         return verdict
 
 
@@ -63,13 +50,6 @@ def grad_of_y(x):
     return x.grad
 
 
-def grad_of_u(x):
-    x = x.clone().requires_grad_(True)
-    u = (x * x).detach()
-    (u * x).sum().backward()
-    return u.grad
-
-
 # --- ch04.plain_cube: a result ready for .numpy() -----------------------------------------------------------
 
 def plain_cube_cases(generator):
@@ -82,12 +62,8 @@ def plain_cube(x):
     return (x ** 3).detach()
 
 
-def attached_cube(x):
-    return x ** 3
-
-
 EXERCISES = [
-    NamedMistakesExercise(
+    NoneMistakeExercise(
         "ch04.detach_grad", "detach_grad", cases=detach_cases, reference=detach_grad,
         success={"zh": "u 被 detach 成常数，z = u·x 对 x 的梯度就是 u = x²。",
                  "en": "u is detached into a constant, so the gradient of z = u·x is u = x²."},
@@ -100,12 +76,11 @@ EXERCISES = [
             (grad_of_y, {
                 "zh": "x.grad 是 2x：这是 y = x * x 的梯度。要对 z = u * x 求和后再 backward()。",
                 "en": "x.grad is 2x: that is the gradient of y = x * x. Call backward() on (u * x).sum()."}),
-            (grad_of_u, {
-                "zh": "返回了 None：u 是 detach 出来的常数，y 是中间结果，它们都没有 .grad；"
-                      "要返回叶子张量 x 的 .grad（先 backward()）。",
-                "en": "Got None: u is a detached constant and y an intermediate result, neither has a .grad; "
-                      "return the .grad of the leaf x (after backward())."}),
-        ]),
+        ],
+        none_mistake={
+            "zh": "返回了 None：u 是 detach 出来的常数，它没有 .grad；要返回叶子张量 x 的 .grad（先 backward()）。",
+            "en": "Got None: u is a detached constant and has no .grad; return the .grad of the leaf x (after "
+                  "backward())."}),
     ValueExercise(
         "ch04.no_grad_value", "grad_at_1", expected=2.0,
         success={"zh": "y2 在 no_grad 中算出，对 autograd 是常数，所以只剩 x² 的导数 2x = 2。",
@@ -147,17 +122,10 @@ EXERCISES = [
                   "en": "x itself is unaffected: after reading x.data, x still requires grad and stays in "
                         "the graph."},
         }),
-    NamedMistakesExercise(
+    FunctionExercise(
         "ch04.plain_cube", "plain_cube", cases=plain_cube_cases, reference=plain_cube, plain=True,
         success={"zh": "结果与计算图分离，可以直接 .numpy() 或画图。",
-                 "en": "The result is cut off from the graph and ready for .numpy() or plotting."},
-        mistakes=[
-            (attached_cube, {
-                "zh": "数值对，但结果还连着计算图：x 需要梯度，所以 x ** 3 带着 grad_fn，调用 .numpy() 会报错。"
-                      "返回 (x ** 3).detach()。",
-                "en": "The values are right, but the result is still attached to the graph: x requires grad, so "
-                      "x ** 3 has a grad_fn and .numpy() would fail. Return (x ** 3).detach()."}),
-        ]),
+                 "en": "The result is cut off from the graph and ready for .numpy() or plotting."}),
     ChoiceExercise(
         "ch04.when_no_grad", "answer_when_no_grad",
         options={"A": "训练时计算损失 loss，随后要调用 loss.backward()。",

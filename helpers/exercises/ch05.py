@@ -2,7 +2,7 @@
 import torch
 
 from helpers.exercise import ChoiceExercise
-from helpers.exercises.ch04 import NamedMistakesExercise
+from helpers.exercises.ch04 import NoneMistakeExercise
 
 
 def f(a):
@@ -33,12 +33,6 @@ def gradient(function, a, reduce=torch.sum):
     """The gradient of ``reduce(function(a))`` with respect to a fresh copy of ``a``."""
     a = a.clone().requires_grad_(True)
     reduce(function(a)).backward()
-    return a.grad
-
-
-def grad_before_backward(function, a):
-    a = a.clone().requires_grad_(True)
-    function(a)
     return a.grad
 
 
@@ -129,7 +123,7 @@ EXERCISES = [
                   "en": "f is still differentiable (piecewise linear, every entry times the same k); no need to call "
                         "it per entry: backpropagate from d.sum()."},
         }),
-    NamedMistakesExercise(
+    NoneMistakeExercise(
         "ch05.grad_of_f", "grad_of_f", cases=f_cases, reference=lambda a: gradient(f, a),
         success={"zh": "f(a).sum() 的梯度每个分量都是同一个 k：循环次数和分支由整个张量决定。",
                  "en": "Every entry of the gradient of f(a).sum() is the same k: the loop count and the branch "
@@ -143,9 +137,9 @@ EXERCISES = [
                 "zh": "结果是正确梯度的 1/n：你对 d.mean() 反向传播了，题目要的是 d.sum() 的梯度。",
                 "en": "The result is 1/n of the right gradient: you backpropagated from d.mean(); the exercise asks "
                       "for the gradient of d.sum()."}),
-            (lambda a: grad_before_backward(f, a), NONE_BEFORE_BACKWARD),
-        ]),
-    NamedMistakesExercise(
+        ],
+        none_mistake=NONE_BEFORE_BACKWARD),
+    NoneMistakeExercise(
         "ch05.norm_squared_grad", "grad_norm_squared", cases=norm_cases, reference=lambda a: gradient(norm_squared, a),
         success={"zh": "‖a‖² = Σxᵢ² 是向量的标量函数，它的梯度是 2a，不需要给 backward() 传参数。",
                  "en": "‖a‖² = Σxᵢ² is a scalar function of a vector; its gradient is 2a, and backward() needs no "
@@ -158,9 +152,9 @@ EXERCISES = [
                 "zh": "结果是 a / ‖a‖：这是 ‖a‖ 的梯度，题目要的是 ‖a‖²，别忘了平方。",
                 "en": "The result is a / ‖a‖: that is the gradient of ‖a‖; the exercise asks for ‖a‖², "
                       "do not forget the square."}),
-            (lambda a: grad_before_backward(norm_squared, a), NONE_BEFORE_BACKWARD),
-        ]),
-    NamedMistakesExercise(
+        ],
+        none_mistake=NONE_BEFORE_BACKWARD),
+    NoneMistakeExercise(
         "ch05.redesigned_flow", "grad_of_g", cases=g_cases, reference=lambda a: gradient(g, a),
         success={"zh": "每一步 b ← b² + 1 都把梯度乘上 2b，所以 g 的梯度不是 d / a：autograd 求的是这一次执行路径上的导数。",
                  "en": "Each step b ← b² + 1 multiplies the gradient by 2b, so g's gradient is not d / a: autograd "
@@ -180,6 +174,6 @@ EXERCISES = [
                 "zh": "你返回的是 g(a) 的值，不是梯度：对 g(a).sum() 调用 backward()，再返回 a.grad。",
                 "en": "You returned the value g(a), not the gradient: call backward() on g(a).sum() and return "
                       "a.grad."}),
-            (lambda a: grad_before_backward(g, a), NONE_BEFORE_BACKWARD),
-        ]),
+        ],
+        none_mistake=NONE_BEFORE_BACKWARD),
 ]

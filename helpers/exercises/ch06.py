@@ -3,8 +3,8 @@ import math
 
 import torch
 
-from helpers.exercise import ChoiceExercise, ValueExercise
-from helpers.exercises.ch04 import NamedMistakesExercise
+from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.exercises.ch04 import NoneMistakeExercise
 
 
 def derivative(f, x):
@@ -37,19 +37,13 @@ def derivative_cases(generator):
             (cube, torch.randn(5, generator=generator))]
 
 
-def grad_before_backward(f, x):
-    x = x.clone().requires_grad_(True)
-    f(x)
-    return x.grad
-
-
 COS_FORBIDDEN = {
     "zh": "不能用 cos：这道题要你让 autograd 求出 sin 的导数（对 sin(x) 反向传播后读 x.grad），而不是直接写出答案。",
     "en": "cos is not allowed: let autograd find the derivative of sin (backpropagate from sin(x) and read x.grad) "
           "instead of writing down the answer."}
 
 EXERCISES = [
-    NamedMistakesExercise(
+    FunctionExercise(
         "ch06.sin_and_derivative", "sin_and_derivative", cases=sin_cases, reference=sin_and_derivative, plain=True,
         forbidden=((r"\bcos\b", COS_FORBIDDEN),),
         success={"zh": "两个结果都已与计算图分离，可以直接交给 plt.plot；导数曲线正是 autograd 算出来的。",
@@ -61,10 +55,6 @@ EXERCISES = [
             (lambda x: (torch.sin(x), torch.sin(x)), {
                 "zh": "第二个结果等于 sin x 本身：你返回的是函数值 y，不是导数 x.grad。",
                 "en": "The second result equals sin x itself: you returned the value y, not the derivative x.grad."}),
-            (lambda x: (torch.sin(x.clone().requires_grad_(True)), derivative(torch.sin, x)), {
-                "zh": "数值对，但 sin x 还连着计算图（x 需要梯度，y 带着 grad_fn），plt.plot 会报错：返回 y.detach()。",
-                "en": "The values are right, but sin x is still attached to the graph (x requires grad, y has a "
-                      "grad_fn) and plt.plot would fail: return y.detach()."}),
         ]),
     ChoiceExercise(
         "ch06.plot_error", "answer_plot_error",
@@ -89,7 +79,7 @@ EXERCISES = [
                   "en": "x itself requires grad and cannot call .numpy() either: a leaf needs .detach() too before "
                         "plotting."},
         }),
-    NamedMistakesExercise(
+    NoneMistakeExercise(
         "ch06.derivative_of", "derivative", cases=derivative_cases, reference=derivative, plain=True,
         success={"zh": "同一段 autograd 代码适用于任何逐元素函数：对 f(x).sum() 反向传播，x.grad 就是每个点的导数。",
                  "en": "The same autograd code works for any elementwise function: backpropagate from f(x).sum() "
@@ -103,12 +93,11 @@ EXERCISES = [
                 "zh": "结果与 f 无关，像是写死了 sin 的导数：要对传入的 f 求导，例如 tanh、exp、x³ 的导数各不相同。",
                 "en": "The result ignores f, as if the derivative of sin were hard-coded: differentiate the f you "
                       "are given; tanh, exp and x³ have different derivatives."}),
-            (grad_before_backward, {
-                "zh": "返回了 None：x.grad 要在 backward() 之后才有值；先 x.requires_grad_()，"
-                      "再对 f(x).sum() 调用 backward()。",
-                "en": "Got None: x.grad is only filled in by backward(); call x.requires_grad_(), then backward() "
-                      "on f(x).sum()."}),
-        ]),
+        ],
+        none_mistake={
+            "zh": "返回了 None：x.grad 要在 backward() 之后才有值；先 x.requires_grad_()，再对 f(x).sum() 调用 backward()。",
+            "en": "Got None: x.grad is only filled in by backward(); call x.requires_grad_(), then backward() on "
+                  "f(x).sum()."}),
     ValueExercise(
         "ch06.weighted_backward", "grad_at_pi", expected=-2.0,
         success={"zh": "backward(v) 求的是 vᵀJ：sin 逐元素作用，J 是对角阵，第 3 个分量是 v₃·sin′(π) = 2·(−1) = −2。",
