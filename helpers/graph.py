@@ -1,0 +1,235 @@
+"""Draw the graph autograd builds behind a tensor, by walking ``grad_fn`` / ``next_functions``.
+
+Pure Python and matplotlib: no graphviz binary. ``draw_graph(t)`` returns a ``Graph`` that Jupyter shows as
+a PNG drawing, while its text form (``describe()``, also its ``repr``) is a deterministic listing that nbval
+compares and tests assert on. Arrows point the way ``backward()`` travels: from the output down to the
+leaves, whose ``.grad`` is shown once backward has run.
+
+Inputs that do not require grad show up in ``next_functions`` as ``None``; they are drawn as a cut edge
+(a red cross and a dashed box): a detached tensor, a result computed under ``torch.no_grad()`` or a
+constant. Autograd does not record which of these it was; when the operation saved that input (``x * u``
+saves both), its value, or its name from ``names``, is shown.
+"""
+import io
+from dataclasses import dataclass, field
+
+import torch
+from matplotlib.figure import Figure
+
+from helpers.messages import language
+
+MAX_SHOWN = 6  # tensors with more elements are summarised by their shape only
+
+WORDS = {
+    "zh": {"output": "输出", "leaf": "叶子", "shape": "形状", "value": "值", "grad": "grad", "next": "下一步",
+           "constant": "常数", "cut": "切断，梯度不流向这里", "no_graph": "不在计算图中（requires_grad=False）"},
+    "en": {"output": "output", "leaf": "leaf", "shape": "shape", "value": "value", "grad": "grad", "next": "next",
+           "constant": "constant", "cut": "cut off, no gradient flows here", "no_graph": "not in a graph (requires_grad=False)"},
+}
+STYLE = {  # kind: face colour, edge colour, line style
+    "output": ("#c8e6c9", "#2e7d32", "-"),
+    "op": ("#e3f2fd", "#1565c0", "-"),
+    "leaf": ("#fff3c4", "#b8860b", "-"),
+    "constant": ("#eeeeee", "#9e9e9e", ":"),
+    "cut": ("#f5f5f5", "#c62828", "--"),
+}
+
+
+@dataclass
+class Node:
+    kind: str  # one of STYLE's keys
+    title: str  # unique within its graph
+    facts: dict = field(default_factory=dict)  # plain values: shape, value, grad
+    layer: int = 0
+
+
+@dataclass
+class Graph:
+    nodes: list  # top-down: layer by layer, left to right
+    edges: list  # (parent index, child index)
+
+    def describe(self, lang=None):
+        """One line per node, top-down: what it is, then where backward goes next."""
+        words = WORDS[language(lang)]
+        children = {i: [] for i in range(len(self.nodes))}
+        for parent, child in self.edges:
+            children[parent].append(self.nodes[child].title)
+        lines = []
+        for i, node in enumerate(self.nodes):
+            facts = [words[node.kind] if node.kind != "op" else None]
+            facts += [f"{words[key]} {value}" for key, value in node.facts.items()]
+            line = f"{node.title}: " + ", ".join(fact for fact in facts if fact) if facts != [None] else node.title
+            if children[i]:
+                line += f"  -> {', '.join(children[i])}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    __repr__ = describe
+
+    def figure(self):
+        """A matplotlib Figure of the graph (not registered with pyplot, so nothing leaks between cells)."""
+        rows = [[i for i, n in enumerate(self.nodes) if n.layer == layer] for layer in range(self.depth)]
+        width = max(len(row) for row in rows)
+        fig = Figure(figsize=(max(3.2, 2.5 * width), 0.4 + 1.15 * self.depth))
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(-width / 2, width / 2)
+        ax.set_ylim(-self.depth + 0.35, 0.65)
+        ax.axis("off")
+        boxes = {}
+        for row in rows:
+            for column, i in enumerate(row):
+                node = self.nodes[i]
+                face, edge, style = STYLE[node.kind]
+                boxes[i] = ax.text(column - (len(row) - 1) / 2, -node.layer, self._label(node), ha="center",
+                                   va="center", fontsize=9, family="DejaVu Sans",
+                                   bbox=dict(boxstyle="round,pad=0.4", fc=face, ec=edge, ls=style, lw=1.4))
+        drawn = []
+        for parent, child in self.edges:
+            kind = self.nodes[child].kind
+            colour = {"cut": "#c62828", "constant": "#9e9e9e"}.get(kind, "#424242")
+            twin = self.edges.count((parent, child)) > 1  # x * x: two arrows to the same leaf, bent apart
+            bend = (0.25 if drawn.count((parent, child)) else -0.25) if twin else 0.0
+            drawn.append((parent, child))
+            ax.annotate("", xy=(0.5, 1), xycoords=boxes[child], xytext=(0.5, 0), textcoords=boxes[parent],
+                        arrowprops=dict(arrowstyle="-|>", color=colour, shrinkA=7, shrinkB=7, lw=1.3,
+                                        ls="--" if kind == "cut" else "-", connectionstyle=f"arc3,rad={bend}"))
+            if kind == "cut":
+                start, end = boxes[parent].get_position(), boxes[child].get_position()
+                ax.plot((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, marker="X", ms=11, color="#c62828",
+                        zorder=3)
+        return fig
+
+    def png(self):
+        buffer = io.BytesIO()
+        self.figure().savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    _repr_png_ = png
+
+    @property
+    def depth(self):
+        return 1 + max(node.layer for node in self.nodes)
+
+    @staticmethod
+    def _label(node):
+        lines = [node.title]
+        for key, value in node.facts.items():
+            lines.append(f"{key} {value}" if key != "shape" else f"shape {value}")
+        if node.kind == "cut" and not node.facts:
+            lines.append("no grad")
+        return "\n".join(lines)
+
+
+def draw_graph(t, names=None):
+    """The graph behind tensor ``t``; ``names`` maps display names to tensors (leaves, results, detached ones)."""
+    names = dict(names or {})
+    tensor_names = {id(tensor): name for name, tensor in names.items()}
+    result_names = {id(tensor.grad_fn): name for name, tensor in names.items() if tensor.grad_fn is not None}
+    nodes, edges, seen = [], [], {}
+
+    def add(kind, title, facts):
+        repeats = sum(1 for node in nodes if node.title.split(" #")[0] == title)
+        nodes.append(Node(kind, f"{title} #{repeats + 1}" if repeats else title, facts))
+        return len(nodes) - 1
+
+    if t.grad_fn is None:
+        title = tensor_names.get(id(t), "tensor")
+        if t.requires_grad:
+            add("leaf", title, _tensor_facts(t, grad=True))
+        else:
+            add("cut", title, {"shape": str(tuple(t.shape))})
+        return Graph(nodes, edges)
+
+    add("output", tensor_names.get(id(t), "output"), _tensor_facts(t, grad=False))
+    walked = []  # keeps every node alive, so that ids stay unique during the walk
+
+    def visit(parent, fn):
+        """Add the edge parent -> fn (creating fn's node if new); return fn when it still needs expanding."""
+        if id(fn) in seen:
+            edges.append((parent, seen[id(fn)]))
+            return None
+        walked.append(fn)
+        if type(fn).__name__ == "AccumulateGrad":
+            child = add("leaf", tensor_names.get(id(fn.variable), "leaf"), _tensor_facts(fn.variable, grad=True))
+        else:
+            result = result_names.get(id(fn))
+            child = add("op", type(fn).__name__ + (f" ({result})" if result else ""), {})
+        seen[id(fn)] = child
+        edges.append((parent, child))
+        return child, fn
+
+    pending = [visit(0, t.grad_fn)]
+    while pending:
+        parent, fn = pending.pop(0)
+        for index, (next_fn, _) in enumerate(fn.next_functions):
+            if next_fn is None:
+                edges.append((parent, add(*_cut_input(fn, index, tensor_names))))
+            elif (expand := visit(parent, next_fn)) is not None:
+                pending.append(expand)
+    return _layered(Graph(nodes, edges))
+
+
+def describe_graph(t, names=None, lang=None):
+    """The deterministic text form of ``draw_graph(t, names)``."""
+    return draw_graph(t, names).describe(lang)
+
+
+def _cut_input(fn, index, names):
+    """Kind, title and facts of input ``index`` of ``fn``, an input that does not require grad."""
+    saved = None
+    if index < 2:
+        try:
+            saved = getattr(fn, ("_saved_self", "_saved_other")[index], None)
+        except RuntimeError:  # saved tensors are freed by backward()
+            saved = None
+    if not isinstance(saved, torch.Tensor):
+        return "cut", "untracked", {}
+    if id(saved) in names:
+        return "cut", names[id(saved)], _tensor_facts(saved, grad=False)
+    if saved.dim() == 0:
+        return "constant", _values(saved), {}  # most likely a Python number that PyTorch wrapped
+    return "cut", "untracked", _tensor_facts(saved, grad=False)
+
+
+def _tensor_facts(t, grad):
+    facts = {"shape": str(tuple(t.shape))}
+    if t.numel() <= MAX_SHOWN:
+        facts["value"] = _values(t)
+    if grad and t.grad is not None:
+        facts["grad"] = _values(t.grad) if t.grad.numel() <= MAX_SHOWN else f"shape {tuple(t.grad.shape)}"
+    return facts
+
+
+def _values(t):
+    values = [f"{v + 0.0:.4g}" for v in t.detach().flatten().tolist()]  # + 0.0 turns -0.0 into 0.0
+    return values[0] if t.dim() == 0 else "[" + ", ".join(values) + "]"
+
+
+def _layered(graph):
+    """Assign layers (longest path from the output; leaves on the bottom row) and order each row."""
+    n = len(graph.nodes)
+    parents = {i: [] for i in range(n)}
+    for parent, child in graph.edges:
+        parents[child].append(parent)
+    layer = [0] * n
+    changed = True
+    while changed:  # longest path; the graph is a small DAG
+        changed = False
+        for parent, child in graph.edges:
+            if layer[child] < layer[parent] + 1:
+                layer[child], changed = layer[parent] + 1, True
+    bottom = max(layer)
+    for i, node in enumerate(graph.nodes):
+        node.layer = bottom if node.kind == "leaf" and i != 0 else layer[i]
+    # Order rows by the mean position of their parents (one top-down sweep of the barycentre heuristic).
+    position = {}
+    order = []
+    for row in range(bottom + 1):
+        members = [i for i in range(n) if graph.nodes[i].layer == row]
+        members.sort(key=lambda i: sum(position[p] for p in parents[i]) / len(parents[i]) if parents[i] else 0)
+        for column, i in enumerate(members):
+            position[i] = column - (len(members) - 1) / 2
+        order += members
+    renumber = {old: new for new, old in enumerate(order)}
+    return Graph([graph.nodes[i] for i in order],
+                 [(renumber[p], renumber[c]) for p, c in graph.edges])

@@ -1,0 +1,79 @@
+"""The graph drawing: what the walk finds behind a tensor, and that it draws without a graphviz binary."""
+import torch
+
+from helpers.graph import describe_graph, draw_graph
+
+
+def test_backward_basics_graph_before_and_after_backward():
+    x = torch.arange(4.0, requires_grad=True)
+    y = 2 * torch.dot(x, x)
+    assert describe_graph(y, {"x": x, "y": y}, lang="en") == "\n".join([
+        "y: output, shape (), value 28  -> MulBackward0 (y)",
+        "MulBackward0 (y)  -> DotBackward0, 2",
+        "DotBackward0  -> x, x",
+        "2: constant",
+        "x: leaf, shape (4,), value [0, 1, 2, 3]",
+    ])
+    y.backward(retain_graph=True)
+    assert describe_graph(y, {"x": x}, lang="en").endswith("x: leaf, shape (4,), value [0, 1, 2, 3], grad [0, 4, 8, 12]")
+
+
+def test_shared_node_is_listed_once_and_layers_go_top_down():
+    x = torch.ones(2, 2, requires_grad=True)
+    y = x + 2
+    out = (y * y * 3).mean()
+    graph = draw_graph(out, {"x": x, "y": y})
+    titles = [node.title for node in graph.nodes]
+    assert titles.count("AddBackward0 (y)") == 1 and titles.count("x") == 1
+    layers = [node.layer for node in graph.nodes]
+    assert layers == sorted(layers)
+    assert all(graph.nodes[parent].layer < graph.nodes[child].layer for parent, child in graph.edges)
+    assert graph.nodes[-1].layer == graph.depth - 1  # leaves on the bottom row
+    assert graph.edges.count((titles.index("MulBackward0 #2"), titles.index("AddBackward0 (y)"))) == 2
+
+
+def test_detached_input_is_cut_and_named():
+    x = torch.arange(4.0, requires_grad=True)
+    u = (x * x).detach()
+    z = (u * x).sum()
+    graph = draw_graph(z, {"x": x, "u": u})
+    cut = next(node for node in graph.nodes if node.kind == "cut")
+    assert cut.title == "u" and cut.facts["value"] == "[0, 1, 4, 9]"
+    assert "u: cut off, no gradient flows here" in graph.describe("en")
+
+
+def test_no_grad_result_is_an_untracked_input():
+    x = torch.tensor(1.0, requires_grad=True)
+    y1 = x ** 2
+    with torch.no_grad():
+        y2 = x ** 3
+    y3 = y1 + y2
+    y3.backward()
+    kinds = sorted(node.kind for node in draw_graph(y3).nodes)
+    assert kinds == ["cut", "leaf", "op", "op", "output"]
+    assert describe_graph(y3, {"x": x}, lang="en").endswith("x: leaf, shape (), value 1, grad 2")
+
+
+def test_tensors_without_graph():
+    x = torch.arange(3.0, requires_grad=True)
+    assert describe_graph(x, {"x": x}, lang="en") == "x: leaf, shape (3,), value [0, 1, 2]"
+    assert describe_graph(torch.zeros(2), lang="en") == "tensor: cut off, no gradient flows here, shape (2,)"
+
+
+def test_large_tensors_are_summarised_and_negative_zero_is_hidden():
+    x = torch.zeros(10, requires_grad=True)
+    (-x).sum().backward()
+    assert describe_graph(x, {"x": x}, lang="en") == "x: leaf, shape (10,), grad shape (10,)"
+    x = torch.zeros(2, requires_grad=True)
+    (-x).sum().backward()
+    assert "grad [-1, -1]" in describe_graph(x, lang="en") and "-0" not in describe_graph(-x, lang="en")
+
+
+def test_repr_is_the_description_and_png_is_drawn():
+    x = torch.arange(4.0, requires_grad=True)
+    graph = draw_graph((x * x).sum(), {"x": x})
+    assert repr(graph) == graph.describe()
+    png = graph._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    labels = [text.get_text() for text in graph.figure().axes[0].texts if text.get_text()]
+    assert labels == ["output\nshape ()\nvalue 14", "SumBackward0", "MulBackward0", "x\nshape (4,)\nvalue [0, 1, 2, 3]"]
