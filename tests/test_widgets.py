@@ -1,0 +1,134 @@
+"""The plain functions behind each chapter's widget, and the widgets' wiring (headless, no browser)."""
+import math
+
+import pytest
+import torch
+
+from helpers import widgets as W
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("2·xᵀx", lambda x: 4 * x), ("x.sum()", torch.ones_like), ("(x*x).sum()", lambda x: 2 * x),
+    ("mean(3(x+2)²)", lambda x: torch.full((2, 2), 4.5)),
+])
+def test_backward_basics_state(expression, expected):
+    state = W.backward_basics_state(expression)
+    assert torch.allclose(state["grad"], expected(state["x"])) and state["matches"]
+    leaf = next(node for node in state["graph"].nodes if node.kind == "leaf")
+    assert leaf.title == "x" and leaf.facts["grad"] == W._fmt(state["grad"])
+
+
+def test_backward_basics_values_from_the_notes():
+    assert W.backward_basics_state("2·xᵀx")["y"].item() == 28.0
+    assert W.backward_basics_state("mean(3(x+2)²)")["y"].item() == 27.0
+
+
+def test_zeroing_history_accumulates_and_resets():
+    history = W.zeroing_history(["zero", "backward", "backward", "zero", "backward", "none", "backward"])
+    assert [entry["multiple"] for entry in history] == [None, 4, 8, 0, 4, None, 4]
+    assert history[0]["error"] == "AttributeError: 'NoneType' object has no attribute 'zero_'"
+    assert history[5]["grad"] is None and history[5]["error"] is None
+    assert torch.equal(history[2]["grad"], 8 * torch.arange(4.0))
+    text = W._history_text(history)
+    assert " 3. y = 2 * torch.dot(x, x); y.backward()" in text and "x.grad = [0, 8, 16, 24] = 8x" in text
+    with pytest.raises(ValueError):
+        W.zeroing_history(["backwards"])
+
+
+@pytest.mark.parametrize("w", [(1.0, 1.0, 1.0), (1.0, 0.5, -1.0), (0.0, 0.0, 2.0)])
+def test_vjp_state_is_w_transpose_jacobian(w):
+    state = W.vjp_state(*w)
+    assert torch.equal(state["jacobian"], torch.tensor([[2.0, 2, 1], [1, 12, 6], [2, 4, 27]]))
+    assert torch.allclose(state["grad"], torch.tensor(w) @ state["jacobian"])
+    assert torch.allclose(state["wTJ"], state["grad"])
+
+
+def test_vjp_state_with_ones_is_the_chapter_value():
+    assert W.vjp_state(1, 1, 1)["grad"].tolist() == [5.0, 18.0, 34.0]
+
+
+@pytest.mark.parametrize("example, cut, grad", [
+    ("detach", True, [0.0, 1, 4, 9]), ("detach", False, [0.0, 3, 12, 27]),
+    ("no_grad", True, 2.0), ("no_grad", False, 5.0), (".data", True, [2.0]),
+])
+def test_detach_state_gradients(example, cut, grad):
+    state = W.detach_state(example, cut)
+    assert state["error"] is None and state["grad"].tolist() == grad
+    kinds = [node.kind for node in state["graph"].nodes]
+    assert ("cut" in kinds) == (cut and example != ".data")  # .data leaves the graph itself untouched
+
+
+def test_detach_state_data_changes_the_value_and_plain_inplace_fails():
+    state = W.detach_state(".data", True)
+    assert state["x_start"].tolist() == [1.0] and state["x"].tolist() == [100.0]
+    state = W.detach_state(".data", False)
+    assert state["grad"] is None and state["x"].tolist() == [1.0]
+    assert state["error"].startswith("RuntimeError: a leaf Variable that requires grad is being used in an in-place")
+
+
+@pytest.mark.parametrize("a, doublings, branch, factor", [
+    (1.2, 9, "if", 1024), (0.97, 10, "if", 2048), (0.98, 9, "if", 1024), (-0.3, 11, "else", 409600),
+])
+def test_control_flow_state(a, doublings, branch, factor):
+    state = W.control_flow_state(a)
+    assert (state["doublings"], state["branch"], state["grad"]) == (doublings, branch, factor)
+    assert state["grad"] == (2 ** (doublings + 1)) * (100 if branch == "else" else 1)
+    assert math.isclose(state["ratio"], state["grad"], rel_tol=1e-6)
+    assert math.isclose(state["d"], factor * state["a"], rel_tol=1e-6)
+
+
+def test_control_flow_state_at_zero_does_not_loop_forever():
+    assert W.control_flow_state(0.0)["d"] is None
+
+
+def test_control_flow_curve_is_piecewise_linear():
+    curve = W.control_flow_curve()
+    assert all(a != 0 for a, _ in curve)
+    assert all(1000 <= d < 2000 for a, d in curve if a > 0)
+    assert all(-200000 < d <= -100000 for a, d in curve if a < 0)
+
+
+@pytest.mark.parametrize("name, derivative", [
+    ("sin", torch.cos), ("cos", lambda x: -torch.sin(x)), ("tanh", lambda x: 1 - torch.tanh(x) ** 2),
+    ("exp", torch.exp), ("x³", lambda x: 3 * x ** 2), ("ReLU", lambda x: (x > 0).float()),
+    ("sigmoid", lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
+])
+def test_derivative_curve(name, derivative):
+    state = W.derivative_curve(name, 0.5)
+    assert torch.allclose(state["dy"], derivative(state["x"]), atol=1e-5)
+    assert math.isclose(state["slope"], derivative(torch.tensor(0.5)).item(), rel_tol=1e-5)
+    tangent_x, tangent_y = state["tangent"]
+    assert torch.allclose(tangent_y, state["y0"] + state["slope"] * (tangent_x - 0.5))
+
+
+BUILDERS = [W.backward_basics_widget, W.zeroing_widget, W.vjp_widget, W.detach_widget, W.control_flow_widget,
+            W.derivative_widget]
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+def _move(control):
+    """What a student does to the main control: click a button, pick another option, nudge a slider."""
+    if hasattr(control, "click"):
+        control.click()
+    elif hasattr(control, "options"):
+        control.value = control.options[1]
+    else:
+        control.value = control.value + control.step
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_widget_has_one_main_control_whose_move_changes_the_output(build):
+    panel = build()
+    assert repr(panel).startswith("[交互：") and len(repr(panel)) < 110  # the text nbval compares
+    main = [w for w in _descendants(panel) if W.MAIN in w._dom_classes]
+    outputs = [w for w in _descendants(panel) if W.OUTPUT in w._dom_classes]
+    assert len(main) == 1 and len(outputs) == 1
+    before = outputs[0].outputs
+    assert before and before[0]["output_type"] == "stream"
+    _move(main[0])
+    assert outputs[0].outputs != before
