@@ -1,0 +1,117 @@
+"""The ``grade`` (instructor) and ``check`` (student) sub-commands of ``autograd-course``."""
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def register(subparsers):
+    grade = subparsers.add_parser("grade", help="给全班评分 / grade a class folder",
+                                  description="Grade SUBMISSIONS/<student>/*.ipynb into RESULTS.")
+    grade.add_argument("submissions", type=Path, help="one folder per student")
+    grade.add_argument("--out", type=Path, required=True, help="results folder (reused on a rerun)")
+    _limits(grade)
+    grade.set_defaults(run=run_grade)
+    check = subparsers.add_parser("check", help="像评分时一样检查一个 notebook / grade one notebook",
+                                  description="Grade one notebook as the grader would; exit 1 unless all pass.")
+    check.add_argument("notebook", type=Path)
+    _limits(check)
+    check.set_defaults(run=run_check)
+
+
+def _limits(parser):
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="grading workers (default: CPUs)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
+    parser.add_argument("--memory", type=int, default=1024, help="MB of memory per exercise (default 1024)")
+    parser.add_argument("--course", type=Path, default=ROOT / "exercises", help="the released exercise notebooks")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="feedback language (default zh)")
+
+
+def _settings(args):
+    from helpers.grading.grade import Settings
+    from helpers.messages import language
+
+    return Settings(timeout=args.timeout, memory_mb=args.memory, jobs=max(1, args.jobs), lang=language(args.lang))
+
+
+def run_grade(args):
+    from helpers.exercises import EXERCISES
+    from helpers.grading import report
+    from helpers.grading.grade import grade
+
+    if not args.submissions.is_dir():
+        print(f"autograd-course grade: {args.submissions} is not a folder", file=sys.stderr)
+        return 2
+    settings, started = _settings(args), time.perf_counter()
+    bar = _ProgressBar()
+    try:
+        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: finished results are kept in {args.out / 'results.jsonl'}; "
+              "run the same command again to continue", file=sys.stderr)
+        return 130
+    bar.close()
+    seconds = time.perf_counter() - started
+    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds)
+    print(text)
+    counts = Counter(r["status"] for r in records)
+    notebooks = len({(r["student"], r["notebook"]) for r in records if r["notebook"]})
+    print(f"graded {len(students)} students, {notebooks} notebooks, {len(records)} exercises in {seconds:.1f} s "
+          f"({notebooks / seconds:.1f} notebooks/s): " + ", ".join(f"{n} {s}" for s, n in counts.most_common())
+          + f" -> {args.out}")
+    return 0
+
+
+def run_check(args):
+    from helpers.exercises import EXERCISES
+    from helpers.grading import notebooks
+    from helpers.grading.grade import grade
+    from helpers.grading.statuses import say
+
+    try:
+        notebooks.read(args.notebook)
+    except notebooks.InvalidNotebook as error:
+        print(f"{args.notebook}: {error}")
+        return 2
+    settings = _settings(args)
+    with tempfile.TemporaryDirectory(prefix="autograd-check-") as scratch:
+        student = Path(scratch, "submissions", "me")
+        student.mkdir(parents=True)
+        shutil.copy(args.notebook, student / args.notebook.name)
+        _, _, records = grade(student.parent, Path(scratch, "results"), args.course, EXERCISES, settings)
+    mine = [r for r in records if r["notebook"] == args.notebook.name]
+    if not mine:
+        print(f"{args.notebook}: 没有找到任何练习（exercise 元数据）" if settings.lang == "zh"
+              else f"{args.notebook}: no exercises found (exercise metadata)")
+        return 2
+    for record in mine:
+        symbol = {"pass": "✅", "fail": "❌", "todo": "⏳"}.get(record["status"], "⚠️")
+        separator = "：" if settings.lang == "zh" else ": "
+        print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{record['detail']}")
+    passed = sum(r["status"] == "pass" for r in mine)
+    print(f"{passed}/{len(mine)} passed")
+    return 0 if passed == len(mine) else 1
+
+
+class _ProgressBar:
+    """tqdm on stderr with an ETA, only when stderr is a terminal."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done, total):
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="ex", file=sys.stderr, disable=None, smoothing=0.1)
+        self.bar.update(done)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,278 @@
+"""Grade a class: plan every (student, exercise), run answer cells in the sandbox, judge here, record.
+
+Only this process imports the reference solutions. It draws one fresh seed per exercise per run, sends
+the resulting inputs to the children as plain data, and calls ``exercise.judge`` on what comes back, so
+nothing a student's code does in its own process can decide its grade. Every (student, exercise) gets
+exactly one record with a status and a reason, whatever the submission looks like.
+"""
+import ast
+import hashlib
+import json
+import re
+import secrets
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.exercise import FunctionExercise, Exercise
+from helpers.grading import notebooks, wire
+from helpers.grading.pool import Pool
+from helpers.grading.results import ResultsLog
+from helpers.grading.statuses import say
+
+DEFAULT_SETUP = "import torch\nfrom helpers import check\n"
+MAX_ANSWER = 200_000  # characters in one answer cell
+MEMORY_ERROR = re.compile(r"(?i)can't allocate memory|not enough memory|out of memory|std::bad_alloc|MemoryError")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Settings:
+    timeout: float = 10.0
+    memory_mb: int = 1024
+    jobs: int = 2
+    lang: str = "zh"
+
+
+@dataclass
+class CourseNotebook:
+    filename: str
+    setup: str
+    ids: list
+
+
+@dataclass
+class Course:
+    notebooks: list
+    exercises: dict  # id -> Exercise, in course order
+    setups: dict = field(default_factory=dict)  # id -> setup source
+
+    @classmethod
+    def load(cls, folder, registry):
+        """The assignment: every exercise notebook in ``folder`` (the released copies), with its setup cell."""
+        course_notebooks, exercises, setups = [], {}, {}
+        for path in sorted(Path(folder).glob("*.ipynb")):
+            notebook = notebooks.read(path)
+            setup = notebook.setup_source() or DEFAULT_SETUP
+            ids = [i for i in notebook.exercise_ids() if i in registry and i not in exercises]
+            course_notebooks.append(CourseNotebook(path.name, setup, ids))
+            for exercise_id in ids:
+                exercises[exercise_id], setups[exercise_id] = registry[exercise_id], setup
+        return cls(course_notebooks, exercises, setups)
+
+
+@dataclass
+class Job:
+    """One (student, exercise) to record: either already decided (``record``) or a task for a child."""
+    student: str
+    exercise: Exercise
+    key: str
+    notebook: str = None
+    record: dict = None
+    answer: str = None
+    note: str = None
+
+
+def plan(student, folder, course, fingerprint, lang):
+    """The jobs of one student: which notebook answers which exercise, and what cannot be graded and why."""
+    readable, broken = [], []
+    for path in sorted(p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts):
+        try:
+            readable.append(notebooks.read(path))
+        except notebooks.InvalidNotebook as error:
+            broken.append((path, str(error), error.digest))
+    listing = "|".join(sorted([f"{n.path.name}:{n.digest}" for n in readable] + [f"{p.name}:{d}" for p, _, d in broken]))
+    jobs = []
+    for course_notebook in course.notebooks:
+        chosen = _match(course_notebook, readable)
+        for exercise_id in course_notebook.ids:
+            exercise = course.exercises[exercise_id]
+            digest = chosen.digest if chosen else hashlib.sha256(listing.encode()).hexdigest()
+            key = hashlib.sha256(f"{fingerprint}|{exercise_id}|{digest}".encode()).hexdigest()[:32]
+            job = Job(student, exercise, key, chosen.path.name if chosen else None)
+            if chosen is None:
+                same_name = [b for b in broken if b[0].name == course_notebook.filename] or broken
+                if same_name:
+                    path, reason, _ = same_name[0]
+                    job.notebook = path.name
+                    job.record = _problem("invalid-notebook", say("broken_notebook", lang, file=path.name, reason=reason))
+                else:
+                    job.record = _problem("missing", say("no_notebook", lang))
+            else:
+                code, other = chosen.answers(exercise_id)
+                if not code:
+                    job.record = _problem("missing", say("not_code", lang, kind=other[-1].get("cell_type"))
+                                          if other else say("no_cell", lang))
+                else:
+                    job.answer = notebooks.source(code[-1])
+                    if len(code) > 1:
+                        job.note = say("duplicate", lang, count=len(code))
+                    if len(job.answer) > MAX_ANSWER:
+                        job.record = _problem("error", say("cell_too_big", lang, size=len(job.answer)))
+            jobs.append(job)
+    return jobs
+
+
+def _match(course_notebook, readable):
+    """The student's notebook for this course notebook: most shared exercise ids, then the same file name."""
+    wanted = set(course_notebook.ids)
+    scored = [(len(wanted & set(n.exercise_ids())), n.path.name == course_notebook.filename, n) for n in readable]
+    scored = [s for s in scored if s[0] or s[1]]
+    return max(scored, key=lambda s: s[:2])[2] if scored else None
+
+
+def _problem(status, reason):
+    return {"status": status, "detail": reason}
+
+
+class Judge:
+    """Turns a worker's reply into a status and the sentence the student reads; memoised per run."""
+
+    def __init__(self, course, settings):
+        self.settings, self.lang = settings, settings.lang
+        self.seeds = {i: secrets.randbits(31) for i in course.exercises}
+        self.inputs = {i: [[wire.encode(arg) for arg in case] for case in e.inputs(self.seeds[i])]
+                       if _calls_function(e) else None for i, e in course.exercises.items()}
+        self.cache = {}
+
+    def task(self, number, job, setup, hidden):
+        exercise = job.exercise
+        if not _calls_function(exercise) and type(exercise).observe is not Exercise.observe:
+            raise TypeError(f"{exercise.id}: the grader does not know how to observe {type(exercise).__name__}")
+        return {"id": number, "exercise": exercise.id, "name": exercise.name, "setup": setup, "answer": job.answer,
+                "inputs": self.inputs[exercise.id], "timeout": self.settings.timeout,
+                "cpu_seconds": self.settings.timeout, "memory_mb": self.settings.memory_mb, "hidden": hidden}
+
+    def __call__(self, job, reply):
+        lang, exercise = self.lang, job.exercise
+        if reply.get("worker"):
+            return _problem("crashed", say("worker", lang, why=reply["worker"]))
+        if reply["timed_out"] or reply["signal"] == signal.SIGXCPU:
+            return _problem("timeout", say("too_slow", lang, seconds=f"{self.settings.timeout:g}"))
+        if reply["too_big"]:
+            return _problem("error", say("too_big", lang))
+        text = reply["report"]
+        if not text.endswith("\n"):
+            how = f"signal {signal.Signals(reply['signal']).name}" if reply["signal"] else f"exit code {reply['exit']}"
+            return _problem("crashed", say("died", lang, how=how))
+        try:
+            report = json.loads(text)
+            outcome = report["outcome"]
+        except (ValueError, TypeError, KeyError):
+            return _problem("error", say("malformed", lang, why="JSON"))
+        if outcome == "error":
+            return self._raised(report)
+        if outcome == "undefined":
+            return _problem("error", say("undefined", lang, name=exercise.name))
+        observation = report.get("observation") if outcome == "ok" else None
+        if not isinstance(observation, dict):
+            return _problem("error", say("malformed", lang, why="observation"))
+        if _calls_function(exercise):
+            observation["source"] = trusted_source(job.answer, exercise.name)
+            memory = _out_of_memory(observation.get("results"))
+            if memory:
+                return _problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=memory))
+        cache_key = (exercise.id, text, observation.get("source"))
+        if cache_key not in self.cache:
+            try:
+                verdict = exercise.judge(observation, self.seeds[exercise.id], lang)
+                self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail,
+                                         "score": verdict.score * exercise.points}
+            except Exception as error:  # noqa: BLE001 -- a forged observation of the wrong shape
+                self.cache[cache_key] = _problem("error", say("malformed", lang, why=type(error).__name__))
+        return dict(self.cache[cache_key])
+
+    def _raised(self, report):
+        lang = self.lang
+        if report.get("exit"):
+            return _problem("crashed", say("exited", lang))
+        error = f"{report.get('type')}: {report.get('message')}"[:300]
+        if report.get("type") == "MemoryError" or MEMORY_ERROR.search(str(report.get("message"))):
+            return _problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=error))
+        where = say("line", lang, line=report["line"]) if isinstance(report.get("line"), int) else ""
+        return _problem("error", say("raised", lang, error=error, where=where))
+
+
+def _calls_function(exercise):
+    """True when the child must call the answer on inputs (FunctionExercise.observe), False to describe it."""
+    return type(exercise).observe is FunctionExercise.observe
+
+
+def _out_of_memory(results):
+    """The first allocation failure the student's function raised while being called, if any."""
+    for result in results if isinstance(results, list) else []:
+        if isinstance(result, dict) and result.get("kind") == "exception":
+            error = f"{result.get('type')}: {result.get('message')}"
+            if result.get("type") == "MemoryError" or MEMORY_ERROR.search(error):
+                return error[:200]
+    return None
+
+
+def trusted_source(cell, name):
+    """The student's function as written in the answer cell (the child could lie about it)."""
+    try:
+        tree = ast.parse(cell)
+    except (SyntaxError, ValueError):
+        return cell
+    found = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and node.name == name]
+    if not found:
+        return cell
+    node = found[-1]
+    lines = cell.splitlines(True)
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return "".join(lines[start - 1:node.end_lineno])
+
+
+def fingerprint(course_folder, settings):
+    """Changes whenever the checkers, the grader, the course notebooks or the limits change."""
+    digest = hashlib.sha256(f"{settings.timeout}|{settings.memory_mb}|{settings.lang}".encode())
+    for path in sorted(ROOT.joinpath("helpers").rglob("*.py")) + sorted(Path(course_folder).glob("*.ipynb")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def grade(submissions, out, course_folder, registry, settings, progress=None):
+    """Grade every student folder in ``submissions``; return the list of current records (one per job)."""
+    submissions, out = Path(submissions), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    course = Course.load(course_folder, registry)
+    stamp = fingerprint(course_folder, settings)
+    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    jobs = [job for student in students for job in plan(student, submissions / student, course, stamp, settings.lang)]
+    log = ResultsLog(out / "results.jsonl")
+    records, waiting = {}, {}
+    judge = Judge(course, settings)
+    hidden = [str(ROOT / "helpers" / "exercises"), str(ROOT / "solutions"), str(out.resolve()),
+              str(submissions.resolve()), str(Path(course_folder).resolve())]
+    for job in jobs:
+        earlier = log.get(job.student, job.exercise.id, job.key)
+        if earlier:
+            records[job.student, job.exercise.id] = earlier
+        elif job.record:
+            records[job.student, job.exercise.id] = log.append(_record(job, job.record, None))
+        else:
+            waiting[len(waiting)] = job
+    if progress:
+        progress(len(records), len(jobs))
+    tasks = [judge.task(number, job, course.setups[job.exercise.id], hidden) for number, job in waiting.items()]
+    if tasks:
+        with Pool(min(settings.jobs, len(tasks))) as pool:
+            for task, reply in pool.run(tasks):
+                job = waiting[task["id"]]
+                records[job.student, job.exercise.id] = log.append(_record(job, judge(job, reply), reply["seconds"]))
+                if progress:
+                    progress(1, len(jobs))
+    current = [records[job.student, job.exercise.id] for job in jobs]
+    log.rewrite(current)
+    return course, students, current
+
+
+def _record(job, outcome, seconds):
+    record = {"student": job.student, "exercise": job.exercise.id, "notebook": job.notebook, "key": job.key,
+              "status": outcome["status"], "score": outcome.get("score", 0.0), "points": job.exercise.points,
+              "detail": outcome["detail"], "seconds": seconds, "graded_at": round(time.time(), 3)}
+    if job.note:
+        record["note"] = job.note
+    return record

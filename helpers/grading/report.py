@@ -1,0 +1,118 @@
+"""What an instructor reads after grading: grades.csv, feedback/<student>.html, summary.md, histogram.png.
+
+Everything is written atomically at the end of a run (results.jsonl is the durable log kept during it).
+Feedback shows each exercise's status and the checker's diagnosis, never the hidden inputs or a solution.
+"""
+import csv
+import html
+import io
+import statistics
+from collections import Counter
+
+from helpers.grading.results import write_atomically
+from helpers.grading.statuses import PROBLEMS, STATUSES, say
+from helpers.verdict import COLOURS, SYMBOLS
+
+PROBLEM_COLOURS = ("#f1f3f4", "#5f6368")
+
+
+def student_status(records):
+    """"ok", or the first grading problem in the student's row (e.g. "timeout: ch02.loop")."""
+    for problem in PROBLEMS:
+        for record in records:
+            if record["status"] == problem:
+                return f"{problem}: {record['exercise']}"
+    return "ok"
+
+
+def by_student(records):
+    rows = {}
+    for record in records:
+        rows.setdefault(record["student"], []).append(record)
+    return rows
+
+
+def write_grades(path, exercise_ids, records):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", *exercise_ids, "total", "status"])
+    for student, rows in by_student(records).items():
+        scores = {r["exercise"]: r["score"] for r in rows}
+        writer.writerow([student, *(f"{scores.get(i, 0):g}" for i in exercise_ids),
+                         f"{sum(scores.values()):g}", student_status(rows)])
+    write_atomically(path, buffer.getvalue())
+
+
+def write_feedback(folder, records, lang):
+    folder.mkdir(exist_ok=True)
+    for student, rows in by_student(records).items():
+        write_atomically(folder / f"{student}.html", feedback_html(student, rows, lang))
+
+
+def feedback_html(student, rows, lang):
+    total = sum(r["score"] for r in rows)
+    points = sum(r["points"] for r in rows)
+    boxes = []
+    for record in rows:
+        status = record["status"]
+        background, border = COLOURS.get(status, PROBLEM_COLOURS)
+        note = f"<br><i>{html.escape(record['note'])}</i>" if record.get("note") else ""
+        boxes.append(
+            f'<div style="border-left:4px solid {border};background:{background};padding:6px 10px;margin:6px 0">'
+            f'<b>{SYMBOLS.get(status, "⚠️")} {html.escape(record["exercise"])} · {html.escape(say(status, lang))}'
+            f' · {record["score"]:g}/{record["points"]:g}</b><br>{html.escape(record["detail"])}{note}</div>')
+    title = f"{html.escape(student)}：{total:g}/{points:g}" if lang == "zh" else f"{html.escape(student)}: {total:g}/{points:g}"
+    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            f"<title>{title}</title></head>\n<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">"
+            f"<h1>{title}</h1>\n" + "\n".join(boxes) + "\n</body></html>\n")
+
+
+def summary(exercise_ids, records, seconds=None):
+    """The class summary as Markdown: pass rate per exercise, totals, counts per status."""
+    rows = by_student(records)
+    totals = [sum(r["score"] for r in student_rows) for student_rows in rows.values()]
+    lines = ["# Grading summary", "", f"- students: {len(rows)}", f"- exercises graded: {len(records)}"]
+    if totals:
+        lines += [f"- total: mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
+                  f"max {max(totals):g} (of {sum(r['points'] for r in next(iter(rows.values()))):g})"]
+    if seconds is not None:
+        lines.append(f"- time: {seconds:.1f} s")
+    counts = Counter(r["status"] for r in records)
+    lines += ["", "| status | count |", "|---|---|"]
+    lines += [f"| {status} | {counts[status]} |" for status in STATUSES if counts[status]]
+    lines += ["", "| exercise | pass rate | " + " | ".join(STATUSES) + " |", "|---|---|" + "---|" * len(STATUSES)]
+    for exercise_id in exercise_ids:
+        mine = [r for r in records if r["exercise"] == exercise_id]
+        status_counts = Counter(r["status"] for r in mine)
+        rate = status_counts["pass"] / len(mine) if mine else 0.0
+        lines.append(f"| {exercise_id} | {rate:.0%} | " + " | ".join(str(status_counts[s]) for s in STATUSES) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_histogram(path, records):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    totals = [sum(r["score"] for r in rows) for rows in by_student(records).values()]
+    most = max([sum(r["points"] for r in rows) for rows in by_student(records).values()] or [1])
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.subplots()
+    axes.hist(totals, bins=[x - 0.5 for x in range(int(most) + 2)], color="#1e8e3e", edgecolor="white")
+    axes.set_xlabel("total score")
+    axes.set_ylabel("students")
+    axes.set_title(f"Score distribution ({len(totals)} students)")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    write_atomically(path, buffer.getvalue(), mode="wb")
+
+
+def write_all(out, exercise_ids, records, lang, seconds):
+    write_grades(out / "grades.csv", exercise_ids, records)
+    write_feedback(out / "feedback", records, lang)
+    text = summary(exercise_ids, records, seconds)
+    write_atomically(out / "summary.md", text)
+    write_histogram(out / "histogram.png", records)
+    return text

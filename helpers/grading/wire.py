@@ -1,0 +1,25 @@
+"""Plain-data encoding of exercise inputs, so they cross to the sandboxed child as JSON, never as pickles."""
+import torch
+
+
+def encode(value):
+    """JSON-able data for the arguments of a FunctionExercise case (tensors, numbers, strings, sequences)."""
+    if isinstance(value, torch.Tensor):
+        return {"tensor": value.detach().reshape(-1).tolist(), "shape": list(value.shape),
+                "dtype": str(value.dtype).removeprefix("torch."), "requires_grad": value.requires_grad}
+    if isinstance(value, (list, tuple)):
+        return {"sequence": [encode(item) for item in value], "tuple": isinstance(value, tuple)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    raise TypeError(f"cannot send a {type(value).__name__} to the grading child")
+
+
+def decode(data):
+    """The inverse of ``encode`` (child side)."""
+    if "tensor" in data:
+        tensor = torch.tensor(data["tensor"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])
+        return tensor.requires_grad_(data["requires_grad"])
+    if "sequence" in data:
+        items = [decode(item) for item in data["sequence"]]
+        return tuple(items) if data["tuple"] else items
+    return data["value"]
