@@ -4,7 +4,7 @@ import importlib
 import sys
 
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
-COMMAND_MODULES = ("helpers.release",)
+COMMAND_MODULES = ("helpers.release", "helpers.grading")
 
 
 def main(argv=None):
