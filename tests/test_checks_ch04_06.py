@@ -1,0 +1,500 @@
+"""The checkers of chapters 4-6: right answers pass, every listed mistake is named, nothing crashes.
+
+The wrong answers below are written the way a student would write them; each one must get the message the
+exercise lists for that mistake. The last tests assert the PyTorch facts the explanations rely on, so a release
+that changes them fails here rather than in front of a student.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, check, text
+from helpers.exercises import EXERCISES
+from helpers.messages import say
+
+ROOT = Path(__file__).resolve().parent.parent
+IDS = sorted(exercise_id for exercise_id in EXERCISES if exercise_id[:4] in ("ch04", "ch05", "ch06"))
+
+
+def verdict(exercise_id, answer, seed=0, lang="zh"):
+    exercise = EXERCISES[exercise_id]
+    return exercise.judge(exercise.observe(answer, seed), seed, lang)
+
+
+def f(a):
+    b = a * 2
+    while b.norm() < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+def g(a):
+    b = a
+    while b.norm() < 10:
+        b = b * b + 1
+    return b if b.sum() > 0 else -b
+
+
+# --- ch04.detach_grad -------------------------------------------------------------------------------------------
+
+def detach_grad(x):
+    x = x.clone().requires_grad_(True)
+    u = (x * x).detach()
+    (u * x).sum().backward()
+    return x.grad
+
+
+def detach_forgotten(x):
+    x = x.clone().requires_grad_(True)
+    u = x * x
+    (u * x).sum().backward()
+    return x.grad
+
+
+def detach_grad_of_y(x):
+    x = x.clone().requires_grad_(True)
+    y = x * x
+    u = y.detach()
+    y.sum().backward()
+    return x.grad
+
+
+def detach_returns_u_grad(x):
+    x = x.clone().requires_grad_(True)
+    u = (x * x).detach()
+    (u * x).sum().backward()
+    return u.grad
+
+
+def detach_returns_y_grad(x):
+    x = x.clone().requires_grad_(True)
+    y = x * x
+    (y.detach() * x).sum().backward()
+    return y.grad
+
+
+# --- ch04.plain_cube --------------------------------------------------------------------------------------------
+
+def plain_cube(x):
+    with torch.no_grad():
+        return x ** 3
+
+
+def attached_cube(x):
+    return x ** 3
+
+
+def numpy_cube(x):
+    return (x ** 3).detach().numpy()
+
+
+# --- ch05 -------------------------------------------------------------------------------------------------------
+
+def grad_of_f(a):
+    a = a.clone().requires_grad_(True)
+    d = f(a)
+    d.backward(torch.ones_like(d))
+    return a.grad
+
+
+def value_of_f(a):
+    return f(a)
+
+
+def grad_of_f_mean(a):
+    a = a.clone().requires_grad_(True)
+    f(a).mean().backward()
+    return a.grad
+
+
+def grad_of_f_before_backward(a):
+    a = a.clone().requires_grad_(True)
+    f(a)
+    return a.grad
+
+
+def grad_of_f_vector_backward(a):
+    a = a.clone().requires_grad_(True)
+    f(a).backward()
+    return a.grad
+
+
+def grad_norm_squared(a):
+    a = a.clone().requires_grad_(True)
+    (torch.norm(a) ** 2).backward()
+    return a.grad
+
+
+def grad_norm_squared_by_hand_wrong(a):
+    return a
+
+
+def grad_norm_not_squared(a):
+    a = a.clone().requires_grad_(True)
+    torch.norm(a).backward()
+    return a.grad
+
+
+def grad_norm_squared_none(a):
+    a = a.clone().requires_grad_(True)
+    torch.norm(a) ** 2
+    return a.grad
+
+
+def grad_of_g(a):
+    a = a.clone().requires_grad_(True)
+    g(a).sum().backward()
+    return a.grad
+
+
+def g_d_over_a(a):
+    return g(a) / a
+
+
+def g_copied_from_f(a):
+    a = a.clone().requires_grad_(True)
+    f(a).sum().backward()
+    return a.grad
+
+
+def g_value(a):
+    return g(a)
+
+
+def g_none(a):
+    leaf = a.clone().requires_grad_(True)
+    g(leaf).sum()
+    return leaf.grad
+
+
+# --- ch06 -------------------------------------------------------------------------------------------------------
+
+def sin_and_derivative(x):
+    x = x.clone().requires_grad_(True)
+    y = torch.sin(x)
+    y.backward(torch.ones_like(y))
+    return y.detach(), x.grad
+
+
+def sin_swapped(x):
+    values, slopes = sin_and_derivative(x)
+    return slopes, values
+
+
+def sin_twice(x):
+    values, _ = sin_and_derivative(x)
+    return values, values
+
+
+def sin_attached(x):
+    x = x.clone().requires_grad_(True)
+    y = torch.sin(x)
+    y.sum().backward()
+    return y, x.grad
+
+
+def sin_by_formula(x):
+    return torch.sin(x), torch.cos(x)
+
+
+def derivative(f, x):
+    x = x.clone().requires_grad_(True)
+    f(x).sum().backward()
+    return x.grad
+
+
+def derivative_value(f, x):
+    return f(x)
+
+
+def derivative_hard_coded(f, x):
+    return torch.cos(x)  # the derivative of sin, whatever f is
+
+
+def derivative_none(f, x):
+    x = x.clone().requires_grad_(True)
+    f(x)
+    return x.grad
+
+
+# Per function exercise: the right answer, one wrong function per listed mistake (in the exercise's order),
+# and the function behind its none_mistake (None when it has none).
+FUNCTIONS = {
+    "ch04.detach_grad": (detach_grad, [detach_forgotten, detach_grad_of_y], detach_returns_u_grad),
+    "ch04.plain_cube": (plain_cube, [], None),
+    "ch05.grad_of_f": (grad_of_f, [value_of_f, grad_of_f_mean], grad_of_f_before_backward),
+    "ch05.norm_squared_grad": (grad_norm_squared, [grad_norm_squared_by_hand_wrong, grad_norm_not_squared],
+                               grad_norm_squared_none),
+    "ch05.redesigned_flow": (grad_of_g, [g_d_over_a, g_copied_from_f, g_value], g_none),
+    "ch06.sin_and_derivative": (sin_and_derivative, [sin_swapped, sin_twice], None),
+    "ch06.derivative_of": (derivative, [derivative_value, derivative_hard_coded], derivative_none),
+}
+# Wrong answers the core names on its own (no listed mistake needed), with the message they must get.
+GENERIC = [
+    ("ch04.detach_grad", detach_returns_y_grad, say("nonleaf_grad", "zh")),
+    ("ch04.plain_cube", attached_cube, say("still_attached", "zh", grad_fn="PowBackward0")),
+    ("ch04.plain_cube", numpy_cube, say("not_tensor", "zh", got="ndarray")),
+    ("ch05.grad_of_f", grad_of_f_vector_backward, None),  # checked by its hint below
+    ("ch06.sin_and_derivative", sin_attached,
+     say("nth_result", "zh", index=1) + say("still_attached", "zh", grad_fn="SinBackward0")),
+]
+
+
+def placeholder(x):
+    """What the released notebook holds before the student writes anything."""
+    ...  # 在这里写你的代码
+
+
+class Liar:
+    """Claims to equal everything, to be the number 2 and the letter B; calling it returns itself."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return 2.0
+
+    def __str__(self):
+        return "B"
+
+    def __call__(self, *args):
+        return self
+
+    def __len__(self):
+        return 2
+
+
+def exits(*args):
+    raise SystemExit(0)
+
+
+HOSTILE = [None, "B or not B", Liar(), exits, torch.tensor(float("nan"))]
+
+
+def test_chapters_4_to_6_have_3_to_6_exercises_each():
+    for chapter in ("ch04", "ch05", "ch06"):
+        assert 3 <= sum(exercise_id.startswith(chapter + ".") for exercise_id in IDS) <= 6, chapter
+
+
+def test_every_exercise_kind_is_covered_by_these_tests():
+    for exercise_id in IDS:
+        exercise = EXERCISES[exercise_id]
+        assert isinstance(exercise, (FunctionExercise, ValueExercise, ChoiceExercise)), exercise_id
+        if isinstance(exercise, FunctionExercise):
+            assert exercise_id in FUNCTIONS, f"{exercise_id} has no right and wrong answers here"
+            assert len(FUNCTIONS[exercise_id][1]) == len(exercise.mistakes), exercise_id
+            assert (FUNCTIONS[exercise_id][2] is None) == (getattr(exercise, "none_mistake", None) is None)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(FUNCTIONS))
+def test_the_right_function_passes(exercise_id):
+    right = FUNCTIONS[exercise_id][0]
+    for seed in (0, 1, 2):
+        assert verdict(exercise_id, right, seed).status == "pass", (seed, verdict(exercise_id, right, seed))
+    assert check(exercise_id, right).passed
+
+
+@pytest.mark.parametrize("exercise_id", sorted(FUNCTIONS))
+def test_each_listed_mistake_gets_its_own_message(exercise_id):
+    exercise = EXERCISES[exercise_id]
+    _, wrongs, none_wrong = FUNCTIONS[exercise_id]
+    cases = list(zip(wrongs, [message for _, message in exercise.mistakes]))
+    if none_wrong:
+        cases.append((none_wrong, exercise.none_mistake))
+    seen = set()
+    for wrong, message in cases:
+        for lang in ("zh", "en"):
+            details = {verdict(exercise_id, wrong, seed, lang).detail for seed in (0, 1, 2)}
+            assert details == {text(message, lang)}, (wrong.__name__, lang, details)
+        assert verdict(exercise_id, wrong).status == "fail"
+        seen.add(text(message, "zh"))
+    assert len(seen) == len(cases), "two mistakes share a message"
+
+
+@pytest.mark.parametrize("exercise_id, wrong, message", GENERIC, ids=[w.__name__ for _, w, _ in GENERIC])
+def test_mistakes_the_core_names(exercise_id, wrong, message):
+    result = verdict(exercise_id, wrong)
+    assert result.status == "fail"
+    if message is None:
+        assert say("hint_nonscalar", "zh") in result.detail
+    else:
+        assert result.detail == message
+
+
+def test_the_none_message_does_not_hide_the_non_leaf_diagnosis():
+    assert verdict("ch04.detach_grad", detach_returns_y_grad).detail != text(
+        EXERCISES["ch04.detach_grad"].none_mistake, "zh")
+
+
+def test_cos_is_forbidden_in_the_sin_exercise_only():
+    forbidden = text(EXERCISES["ch06.sin_and_derivative"].forbidden[0][1], "zh")
+    assert verdict("ch06.sin_and_derivative", sin_by_formula).detail == forbidden
+    assert verdict("ch06.derivative_of", derivative_hard_coded).status == "fail"
+    assert verdict("ch06.sin_and_derivative", sin_and_derivative).status == "pass"
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_a_placeholder_is_todo(exercise_id):
+    answer = placeholder if isinstance(EXERCISES[exercise_id], FunctionExercise) else ...
+    result = check(exercise_id, answer)
+    assert result.status == "todo" and "尚未完成" in str(result)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_hostile_answers_fail_without_raising(exercise_id):
+    for answer in HOSTILE:
+        for lang in ("zh", "en"):
+            result = check(exercise_id, answer, lang=lang)
+            assert result.status == "fail", (answer, result)
+            assert say("internal", lang, error="\0").split("\0")[0] not in result.detail, result
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_verdicts_do_not_depend_on_the_random_inputs(exercise_id):
+    """nbval compares the check cells' output, so a verdict must read the same for every seed."""
+    exercise = EXERCISES[exercise_id]
+    if isinstance(exercise, FunctionExercise):
+        right, wrongs, none_wrong = FUNCTIONS[exercise_id]
+        answers = [right, *wrongs, none_wrong, lambda *args: torch.zeros(3)]
+    else:
+        answers = [..., "A", "B", "C", "D", 2.0, -2.0, 0.5]
+    for answer in [a for a in answers if a is not None]:
+        assert len({str(verdict(exercise_id, answer, seed)) for seed in range(5)}) == 1
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in IDS if isinstance(EXERCISES[i], ValueExercise)])
+def test_value_mistakes_are_named(exercise_id):
+    exercise = EXERCISES[exercise_id]
+    assert check(exercise_id, exercise.expected).passed
+    assert check(exercise_id, torch.tensor(exercise.expected)).passed
+    for wrong, message in exercise.mistakes:
+        assert check(exercise_id, wrong).detail == text(message, "zh")
+        assert check(exercise_id, wrong, lang="en").detail == text(message, "en")
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in IDS if isinstance(EXERCISES[i], ChoiceExercise)])
+def test_every_wrong_option_has_its_own_explanation(exercise_id):
+    exercise = EXERCISES[exercise_id]
+    assert set(exercise.explanations) == set(exercise.options) and 3 <= len(exercise.options) <= 5
+    assert len({text(e, "zh") for e in exercise.explanations.values()}) == len(exercise.options)
+    for letter in exercise.options:
+        result = check(exercise_id, f" ({letter.lower()}) ")
+        assert result.passed == (letter == exercise.correct)
+        assert result.detail.endswith(text(exercise.explanations[letter], "zh"))
+        assert check(exercise_id, letter, lang="en").detail.endswith(text(exercise.explanations[letter], "en"))
+
+
+@pytest.mark.parametrize("name", ["ex04_detach", "ex05_control_flow", "ex06_sin_cos_plot"])
+def test_solution_notebook_follows_the_exercise_format(name):
+    notebook = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    cells = notebook.cells
+    assert re.match(r"# 练习 \d+：", cells[0].source) and f"../notebooks/{name[2:]}.ipynb" in cells[0].source
+    assert cells[1].metadata["autograd_course"] == {"role": "setup"}
+    chapter = "ch" + name[2:4]
+    ids = [i for i in IDS if i.startswith(chapter + ".")]
+    answers = [(n, c) for n, c in enumerate(cells) if "exercise" in c.metadata.get("autograd_course", {})]
+    assert sorted(c.metadata["autograd_course"]["exercise"] for _, c in answers) == ids
+    for n, cell in answers:
+        exercise_id = cell.metadata["autograd_course"]["exercise"]
+        assert cells[n - 1].cell_type == "markdown" and f"`{exercise_id}`" in cells[n - 1].source
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        assert cells[n + 1].metadata["autograd_course"] == {"check": exercise_id}
+        assert cells[n + 1].source == f'check("{exercise_id}", {EXERCISES[exercise_id].name})'
+
+
+# --- the facts the explanations claim ---------------------------------------------------------------------------
+
+def test_fact_data_changes_are_silent_and_detach_changes_raise():
+    a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = a.sigmoid()
+    out.data.zero_()
+    out.sum().backward()
+    assert torch.equal(a.grad, torch.zeros(3))  # silently wrong: sigmoid'(a) is not 0
+    a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = a.sigmoid()
+    out.detach().zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_fact_data_and_detach_share_storage_and_leave_x_alone():
+    x = torch.ones(3, requires_grad=True)
+    assert x.data.data_ptr() == x.detach().data_ptr() == x.data_ptr()
+    assert not x.detach().requires_grad and x.requires_grad
+
+
+def test_fact_no_grad_blocks_y2_and_keeps_requires_grad():
+    x = torch.tensor(1.0, requires_grad=True)
+    y1 = x ** 2
+    with torch.no_grad():
+        y2 = x ** 3
+        assert x.requires_grad
+    (y1 + y2).backward()
+    assert x.grad.item() == EXERCISES["ch04.no_grad_value"].expected
+
+
+def test_fact_no_grad_uses():
+    w = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        w -= 0.1
+    with torch.no_grad():
+        w -= 0.1
+        loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        loss.backward()
+    with torch.inference_mode():
+        features = torch.ones(3) * 2
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        (w * features).sum().backward()
+
+
+def test_fact_vector_a_needs_a_scalar_and_shares_one_k():
+    a = torch.tensor([0.5, -0.2, 0.1], requires_grad=True)
+    d = f(a)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        d.backward()
+    d.sum().backward()
+    assert torch.allclose(a.grad, d.detach() / a.detach()) and len(set(a.grad.tolist())) == 1
+
+
+def test_fact_redesigned_gradient_is_not_d_over_a():
+    a = torch.tensor(0.5)
+    b1 = a * a + 1
+    b2 = b1 * b1 + 1
+    b3 = b2 * b2 + 1  # norms 1.25, 2.56, 7.57, then 58.3 >= 10: four steps
+    assert torch.allclose(grad_of_g(a), 2 * a * 2 * b1 * 2 * b2 * 2 * b3)
+    assert not torch.allclose(grad_of_g(a), g(a) / a)
+
+
+def test_fact_plotting_needs_both_tensors_detached():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = torch.linspace(0, 2 * torch.pi, 9, requires_grad=True)
+    try:
+        for args in [(x, torch.sin(x)), (x, torch.sin(x).detach())]:
+            with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+                plt.plot(*args)
+        plt.plot(x.detach(), torch.sin(x).detach())
+        plt.plot(torch.arange(3.0), torch.arange(3.0))  # plain tensors plot without any conversion
+    finally:
+        plt.close("all")
+    assert isinstance(np.asarray(torch.arange(3.0)), np.ndarray)
+
+
+def test_fact_weighted_backward():
+    x = torch.tensor([0.0, torch.pi / 2, torch.pi], requires_grad=True)
+    torch.sin(x).backward(torch.tensor([1.0, 1.0, 2.0]))
+    assert torch.isclose(x.grad[2], torch.tensor(EXERCISES["ch06.weighted_backward"].expected))
