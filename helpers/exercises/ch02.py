@@ -105,6 +105,12 @@ EXERCISES = [
               "en": "All three results equal the last gradient, cos x: x.grad.zero_() works in place, so the three "
                     "x.grad you kept are one and the same tensor. .clone() before keeping it, or clear with "
                     "x.grad = None."}),
+            (lambda x: (2 * x + 3 + torch.cos(x),) * 3,
+             {"zh": "三个结果都等于三个梯度之和：两次 backward 之间没有清零，而且你保存的三次 x.grad 是同一个张量"
+                    "（backward 原地累加到它上面）。每次 backward 之前用 x.grad = None 清零。",
+              "en": "All three results equal the sum of all three gradients: you did not clear x.grad between "
+                    "backward calls, and the three x.grad you kept are one and the same tensor (backward adds to "
+                    "it in place). Clear it with x.grad = None before each backward."}),
         ],
     ),
     ChoiceExercise(
