@@ -240,10 +240,11 @@ def check(exercise_id, answer=Ellipsis, *, lang=None):
     """Check a student's answer in the notebook and return a Verdict (shown as a coloured box); never raises."""
     from helpers.exercises import EXERCISES
 
-    exercise = EXERCISES.get(exercise_id) if isinstance(exercise_id, str) else None
+    exercise = EXERCISES.get(exercise_id) if type(exercise_id) is str else None
     if exercise is None:
-        return Verdict(str(exercise_id)[:60], "fail", say("unknown_exercise", lang, exercise_id=exercise_id,
-                                                          known=", ".join(sorted(EXERCISES))), language(lang))
+        shown = exercise_id[:60] if type(exercise_id) is str else kind_name(describe(exercise_id))
+        return Verdict(shown, "fail", say("unknown_exercise", lang, exercise_id=shown,
+                                          known=", ".join(sorted(EXERCISES))), language(lang))
     seed = secrets.randbits(31)
     try:
         return exercise.judge(exercise.observe(answer, seed), seed, lang)

@@ -87,7 +87,8 @@ MESSAGES = {
 
 def language(lang=None):
     """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else Chinese."""
-    chosen = (lang or os.environ.get("AUTOGRAD_COURSE_LANG") or "zh").lower()[:2]
+    chosen = lang if type(lang) is str and lang else os.environ.get("AUTOGRAD_COURSE_LANG") or "zh"
+    chosen = chosen.lower()[:2]
     return chosen if chosen in LANGUAGES else "zh"
 
 
