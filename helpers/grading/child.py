@@ -1,8 +1,10 @@
-"""The forked child that runs one student's answer cell for one exercise and reports plain data.
+"""The forked child that runs one student's answer cells, one exercise after another, and reports plain data.
 
-It runs after ``os.fork()`` in a grading worker: limits first, then the walls of ``guard``, then the
-instructor's setup cell and the student's answer cell, then ``helpers.observe`` on the answer. What it
-writes to its pipe is one JSON object; the grading process trusts none of it beyond its shape.
+It runs after ``os.fork()`` in a grading worker: limits first, then the walls of ``guard``; then, for each
+exercise, the instructor's setup cell and the student's answer cell in a fresh namespace, and
+``helpers.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
+trusts none of it beyond its shape. If an exercise ends the child (a timeout, a crash, a memory bomb), the
+worker starts a fresh child for the exercises after it, so one exercise cannot cost the others.
 """
 import json
 import linecache
@@ -35,27 +37,38 @@ class Sink:
         return False
 
 
-def run(task, result_fd, workdir):
-    """Grade ``task`` in this (forked) process and exit; never returns."""
-    write, close, exit_now, dumps = os.write, os.close, os._exit, json.dumps
+def run(task, items, result_fd, workdir):
+    """Grade ``items`` (exercises of ``task``) in this forked process, one JSON line each, and exit."""
+    write, exit_now, dumps, cpu_limit = os.write, os._exit, json.dumps, resource.RLIMIT_CPU
+    setrlimit, usage, rusage_self = resource.setrlimit, resource.getrusage, resource.RUSAGE_SELF
     try:
         try:
-            _confine(task, result_fd, workdir)
-            report = _answer_report(task)
-        except BaseException as error:  # noqa: BLE001 -- whatever the student did, report it as data
-            report = {"outcome": "error", **_error_info(error, task)}
-        try:
-            data = (dumps(report, allow_nan=False) + "\n").encode()
-        except BaseException:  # noqa: BLE001 -- an observation that json cannot encode
-            data = b'{"outcome": "error", "type": "ValueError", "message": "unencodable observation"}\n'
-        while data:
-            data = data[write(result_fd, data[:65536]):]
-        close(result_fd)
+            _confine(task, len(items), result_fd, workdir)
+            failure = None
+        except BaseException as error:  # noqa: BLE001
+            failure = {"outcome": "error", **_error_info(error, "")}
+        for item in items:
+            if failure is None:
+                used = usage(rusage_self)
+                try:
+                    setrlimit(cpu_limit, (int(used.ru_utime + used.ru_stime + task["cpu_seconds"] + 1), task["cpu_hard"]))
+                    report = _answer_report(item)
+                except BaseException as error:  # noqa: BLE001 -- whatever the student did, report it as data
+                    report = {"outcome": "error", **_error_info(error, item["exercise"])}
+            else:
+                report = failure
+            try:
+                data = (dumps(report, allow_nan=False) + "\n").encode()
+            except BaseException:  # noqa: BLE001 -- an observation that json cannot encode
+                data = b'{"outcome": "error", "type": "ValueError", "message": "unencodable observation"}\n'
+            while data:
+                data = data[write(result_fd, data[:65536]):]
+        os.close(result_fd)
     finally:
         exit_now(0)
 
 
-def _confine(task, result_fd, workdir):
+def _confine(task, count, result_fd, workdir):
     os.setpgid(0, 0)
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)
@@ -68,8 +81,9 @@ def _confine(task, result_fd, workdir):
     sys.stdin = open(os.devnull)  # input() raises EOFError
     sys.stdout = sys.stderr = Sink()
     os.chdir(workdir)
-    cpu = max(1, int(task["cpu_seconds"] + 0.999))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    task["cpu_hard"] = int(used.ru_utime + used.ru_stime + count * (task["cpu_seconds"] + 1) + 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (task["cpu_hard"], task["cpu_hard"]))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if task.get("memory_mb"):
@@ -78,18 +92,17 @@ def _confine(task, result_fd, workdir):
     guard.lock_down(workdir, task["hidden"])
 
 
-def _answer_report(task):
+def _answer_report(item):
     namespace = {"__name__": "__main__"}
-    _run_cell(task["setup"], "<setup>", namespace)
-    filename = f"<answer {task['exercise']}>"
-    _run_cell(task["answer"], filename, namespace)
-    if task["name"] not in namespace:
+    _run_cell(item["setup"], "<setup>", namespace)
+    _run_cell(item["answer"], f"<answer {item['exercise']}>", namespace)
+    if item["name"] not in namespace:
         return {"outcome": "undefined"}
-    answer = namespace[task["name"]]
-    if task["inputs"] is None:
+    answer = namespace[item["name"]]
+    if item["inputs"] is None:
         observation = {"answer": describe(answer)}
     else:
-        observation = observe_function(answer, [tuple(wire.decode(arg) for arg in case) for case in task["inputs"]])
+        observation = observe_function(answer, [tuple(wire.decode(arg) for arg in case) for case in item["inputs"]])
     return {"outcome": "ok", "observation": observation}
 
 
@@ -99,14 +112,14 @@ def _run_cell(source, filename, namespace):
     exec(compile(source, filename, "exec"), namespace)
 
 
-def _error_info(error, task):
+def _error_info(error, exercise_id):
     """Type, message and answer-cell line of an exception, read defensively (the exception may be hostile)."""
     info = {"type": "?", "message": "?", "line": None, "exit": isinstance(error, SystemExit)}
     try:
         info["type"] = str(type(error).__name__)[:100]
         info["message"] = str(error)[:500]
         for frame in traceback.extract_tb(error.__traceback__):
-            if frame.filename == f"<answer {task['exercise']}>":
+            if frame.filename == f"<answer {exercise_id}>":
                 info["line"] = frame.lineno
     except BaseException:  # noqa: BLE001
         pass

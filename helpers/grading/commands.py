@@ -40,18 +40,23 @@ def _settings(args):
 
 
 def run_grade(args):
-    from helpers.exercises import EXERCISES
-    from helpers.grading import report
-    from helpers.grading.grade import grade
+    from helpers.grading.pool import Pool
 
     if not args.submissions.is_dir():
         print(f"autograd-course grade: {args.submissions} is not a folder", file=sys.stderr)
         return 2
-    settings, started = _settings(args), time.perf_counter()
-    bar = _ProgressBar()
+    started = time.perf_counter()
+    pool = Pool(max(1, args.jobs))  # first, so the workers import torch while this process does the same
+
+    from helpers.exercises import EXERCISES
+    from helpers.grading import report
+    from helpers.grading.grade import grade
+
+    settings, bar = _settings(args), _ProgressBar()
     try:
-        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar)
+        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool)
     except KeyboardInterrupt:
+        pool.__exit__(KeyboardInterrupt, None, None)
         bar.close()
         print(f"interrupted: finished results are kept in {args.out / 'results.jsonl'}; "
               "run the same command again to continue", file=sys.stderr)

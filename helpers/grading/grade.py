@@ -136,13 +136,15 @@ class Judge:
                        if _calls_function(e) else None for i, e in course.exercises.items()}
         self.cache = {}
 
-    def task(self, number, job, setup, hidden):
-        exercise = job.exercise
-        if not _calls_function(exercise) and type(exercise).observe is not Exercise.observe:
-            raise TypeError(f"{exercise.id}: the grader does not know how to observe {type(exercise).__name__}")
-        return {"id": number, "exercise": exercise.id, "name": exercise.name, "setup": setup, "answer": job.answer,
-                "inputs": self.inputs[exercise.id], "timeout": self.settings.timeout,
-                "cpu_seconds": self.settings.timeout, "memory_mb": self.settings.memory_mb, "hidden": hidden}
+    def task(self, number, jobs, setups, hidden):
+        """The worker's task for one student's notebook: every exercise to run in it, as plain data."""
+        for job in jobs:
+            if not _calls_function(job.exercise) and type(job.exercise).observe is not Exercise.observe:
+                raise TypeError(f"{job.exercise.id}: the grader cannot observe a {type(job.exercise).__name__}")
+        items = [{"exercise": job.exercise.id, "name": job.exercise.name, "setup": setups[job.exercise.id],
+                  "answer": job.answer, "inputs": self.inputs[job.exercise.id]} for job in jobs]
+        return {"id": number, "items": items, "timeout": self.settings.timeout, "cpu_seconds": self.settings.timeout,
+                "memory_mb": self.settings.memory_mb, "hidden": hidden}
 
     def __call__(self, job, reply):
         lang, exercise = self.lang, job.exercise
@@ -233,8 +235,11 @@ def fingerprint(course_folder, settings):
     return digest.hexdigest()[:16]
 
 
-def grade(submissions, out, course_folder, registry, settings, progress=None):
-    """Grade every student folder in ``submissions``; return the list of current records (one per job)."""
+def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None):
+    """Grade every student folder in ``submissions``; return (course, students, one record per job).
+
+    ``pool`` may be a ``Pool`` started earlier (its workers import torch while this process does too).
+    """
     submissions, out = Path(submissions), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     course = Course.load(course_folder, registry)
@@ -242,7 +247,7 @@ def grade(submissions, out, course_folder, registry, settings, progress=None):
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     jobs = [job for student in students for job in plan(student, submissions / student, course, stamp, settings.lang)]
     log = ResultsLog(out / "results.jsonl")
-    records, waiting = {}, {}
+    records, waiting = {}, []
     judge = Judge(course, settings)
     hidden = [str(ROOT / "helpers" / "exercises"), str(ROOT / "solutions"), str(out.resolve()),
               str(submissions.resolve()), str(Path(course_folder).resolve())]
@@ -253,17 +258,25 @@ def grade(submissions, out, course_folder, registry, settings, progress=None):
         elif job.record:
             records[job.student, job.exercise.id] = log.append(_record(job, job.record, None))
         else:
-            waiting[len(waiting)] = job
+            waiting.append(job)
     if progress:
         progress(len(records), len(jobs))
-    tasks = [judge.task(number, job, course.setups[job.exercise.id], hidden) for number, job in waiting.items()]
-    if tasks:
-        with Pool(min(settings.jobs, len(tasks))) as pool:
+    groups = {}
+    for job in waiting:
+        groups.setdefault((job.student, job.notebook), []).append(job)
+    groups = list(groups.values())
+    tasks = [judge.task(number, group, course.setups, hidden) for number, group in enumerate(groups)]
+    pool = pool or (Pool(min(settings.jobs, len(tasks))) if tasks else None)
+    if pool:
+        with pool:
             for task, reply in pool.run(tasks):
-                job = waiting[task["id"]]
-                records[job.student, job.exercise.id] = log.append(_record(job, judge(job, reply), reply["seconds"]))
+                group = groups[task["id"]]
+                results = reply.get("results") or [{"worker": reply.get("worker", "?")}] * len(group)
+                for job, result in zip(group, results):
+                    outcome = judge(job, result)
+                    records[job.student, job.exercise.id] = log.append(_record(job, outcome, result.get("seconds")))
                 if progress:
-                    progress(1, len(jobs))
+                    progress(len(group), len(jobs))
     current = [records[job.student, job.exercise.id] for job in jobs]
     log.rewrite(current)
     return course, students, current

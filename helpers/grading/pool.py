@@ -1,6 +1,6 @@
 """The grading process's side of the workers: start them, feed them tasks, collect replies, replace the dead.
 
-Each worker (``helpers.grading.worker``) is a fresh interpreter that pays the torch import once. Two
+A task is one student's notebook. Each worker (``helpers.grading.worker``) is a fresh interpreter that pays the torch import once. Two
 tasks are kept in flight per worker so it never waits for the grading process. A worker that stops
 answering (a child it could not kill, a crash) is killed with its process group and replaced; its
 current task is reported as crashed and the tasks queued behind it go to the pool again.
@@ -45,7 +45,8 @@ class Worker:
 
     def deadline(self):
         """When the oldest task must have come back (its limit counts from when the worker could start it)."""
-        return self.free_since + self.tasks[0]["timeout"] + SLACK
+        task = self.tasks[0]
+        return self.free_since + task["timeout"] * len(task["items"]) + SLACK
 
     def stop(self):
         try:
@@ -113,8 +114,7 @@ class Pool:
         fresh = Worker()
         self.workers[self.workers.index(worker)] = fresh
         selector.register(fresh.process.stdout, selectors.EVENT_READ, fresh)
-        yield lost, {"id": lost["id"], "seconds": None, "timed_out": False, "too_big": False, "report": "",
-                     "exit": None, "signal": None, "worker": reason}
+        yield lost, {"id": lost["id"], "worker": reason}
 
     def close(self):
         for worker in self.workers:

@@ -1,4 +1,13 @@
-"""Plain-data encoding of exercise inputs, so they cross to the sandboxed child as JSON, never as pickles."""
+"""Plain-data encoding of exercise inputs, so they cross to the sandboxed child as JSON, never as pickles.
+
+An input may be a function (``derivative(f, x)``): a torch function travels by name, a small module-level
+Python function by its source, which the child runs with only ``torch`` and ``math`` in scope.
+"""
+import inspect
+import math
+import textwrap
+import types
+
 import torch
 
 
@@ -11,6 +20,10 @@ def encode(value):
         return {"sequence": [encode(item) for item in value], "tuple": isinstance(value, tuple)}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
+    if callable(value) and getattr(torch, getattr(value, "__name__", ""), None) is value:
+        return {"torch_function": value.__name__}
+    if isinstance(value, types.FunctionType) and value.__closure__ is None:
+        return {"function": textwrap.dedent(inspect.getsource(value)), "name": value.__name__}
     raise TypeError(f"cannot send a {type(value).__name__} to the grading child")
 
 
@@ -22,4 +35,10 @@ def decode(data):
     if "sequence" in data:
         items = [decode(item) for item in data["sequence"]]
         return tuple(items) if data["tuple"] else items
+    if "torch_function" in data:
+        return getattr(torch, data["torch_function"])
+    if "function" in data:
+        namespace = {"torch": torch, "math": math}
+        exec(compile(data["function"], f"<input {data['name']}>", "exec"), namespace)
+        return namespace[data["name"]]
     return data["value"]
