@@ -9,6 +9,7 @@ nbval can prove an unfilled notebook runs top to bottom without a traceback.
 import ast
 import copy
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -162,5 +163,6 @@ def execute(notebook, folder):
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    # The kernel's own log (e.g. ipykernel's transport warning) is not the notebook's output: keep it off the console.
     NotebookClient(notebook, kernel_name="python3", timeout=300, record_timing=False,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+                   resources={"metadata": {"path": str(folder)}}).execute(stderr=subprocess.DEVNULL)
