@@ -57,7 +57,9 @@ def test_every_registered_exercise_has_one_answer_cell_followed_by_its_check():
                 assert check_cell.metadata["autograd_course"] == {"check": exercise_id}
                 name = EXERCISES[exercise_id].name
                 assert check_cell.source == f'check("{exercise_id}", {name})'
-    assert sorted(found) == sorted(EXERCISES)
+    assert len(found) == len(set(found)), "an exercise id is used by two answer cells"
+    assert not set(EXERCISES) - set(found), f"registered but in no solution notebook: {set(EXERCISES) - set(found)}"
+    assert not set(found) - set(EXERCISES), f"answer cells of unregistered exercises: {set(found) - set(EXERCISES)}"
 
 
 def test_a_function_body_becomes_a_placeholder_and_the_hint_line_stays():
