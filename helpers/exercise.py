@@ -159,6 +159,8 @@ def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, fi
         return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
     if plain and result["grad_fn"]:
         return say("still_attached", lang, grad_fn=result["grad_fn"])
+    if plain and result["requires_grad"]:
+        return say("still_requires_grad", lang)
     if leaf and not result["requires_grad"]:
         return say("needs_grad", lang)
     if leaf and not result["is_leaf"]:

@@ -39,6 +39,9 @@ MESSAGES = {
                   "en": "Got a tensor of dtype {got} (not floating point): only floating-point tensors can have "
                         "gradients; use torch.float32."},
     "nan": {"zh": "结果里有 NaN 或无穷大。", "en": "The result contains NaN or infinity."},
+    "still_requires_grad": {"zh": "结果仍然 requires_grad=True：这里要的是普通数值（例如用来画图或转成 NumPy），用 .detach()。",
+                            "en": "The result still has requires_grad=True: a plain value is wanted here (to plot it "
+                                  "or turn it into NumPy); use .detach()."},
     "still_attached": {"zh": "结果还连着计算图（grad_fn={grad_fn}）：这里要的是普通数值，用 .detach() 或 .item()。",
                        "en": "The result is still attached to the graph (grad_fn={grad_fn}): a plain value is "
                              "wanted here; use .detach() or .item()."},
@@ -79,7 +82,7 @@ MESSAGES = {
     "hint_inplace": {"zh": "原地修改（+=、zero_() 等）破坏了反向传播需要的值：改用非原地运算，或在 torch.no_grad() 下修改。",
                      "en": "An in-place change (+=, zero_(), ...) broke a value backward needs: use an out-of-place "
                            "operation, or modify under torch.no_grad()."},
-    "wrong_choice": {"zh": "选项 {got} 不对。", "en": "Option {got} is not right."},
+    "wrong_choice": {"zh": "选项 {got} 不对。", "en": "Option {got} is not right. "},
     "bad_choice": {"zh": "请用一个选项字母回答，例如 \"A\"；可选：{options}。",
                    "en": "Answer with one option letter, e.g. \"A\"; options: {options}."},
 }
