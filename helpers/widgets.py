@@ -241,7 +241,8 @@ def detach_state(example, cut=True):
 
 def detach_widget():
     example = widgets.ToggleButtons(options=list(DETACH_EXAMPLES), description="例子").add_class(MAIN)
-    cut = widgets.Checkbox(value=True, description="切断（detach / no_grad / .data）")
+    cut = widgets.Checkbox(value=True, description="切断（detach / no_grad / .data）",
+                           style={"description_width": "initial"})
     output = _output()
 
     def update(_=None):
@@ -299,15 +300,16 @@ def control_flow_widget():
         if state["d"] is None:
             _show(output, "a = 0：b 永远是 0，while 循环不会结束，f(0) 没有定义。")
             return
-        fig = Figure(figsize=(7, 3.2))
-        ax = fig.add_subplot()
-        ax.plot(*zip(*[p for p in curve if p[0] > 0]), color="#1565c0", lw=1.2)
-        ax.plot(*zip(*[p for p in curve if p[0] < 0]), color="#1565c0", lw=1.2)
-        ax.plot([state["a"]], [state["d"]], "o", color="#c62828", ms=8)
-        ax.set_yscale("symlog", linthresh=1000)
-        ax.set_xlabel("a")
-        ax.set_ylabel("d = f(a)")
-        ax.grid(alpha=0.3)
+        fig = Figure(figsize=(8, 3))
+        # Two panels: the branches differ by a factor of 100, and each is piecewise linear on its own scale.
+        for ax, side, title in zip(fig.subplots(1, 2), (-1, 1), ("a < 0: c = 100 b", "a > 0: c = b")):
+            ax.plot(*zip(*[p for p in curve if p[0] * side > 0]), color="#1565c0", lw=1.2)
+            if state["a"] * side > 0:
+                ax.plot([state["a"]], [state["d"]], "o", color="#c62828", ms=8)
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("a")
+            ax.grid(alpha=0.3)
+        fig.axes[0].set_ylabel("d = f(a)")
         fig.tight_layout()
         _show(output, f"a = {state['a']:.4g}\n倍增次数（while 循环）= {state['doublings']}\n分支 = {state['branch']}"
                       f"\nd = {state['d']:.6g}\na.grad = {state['grad']:.6g}\nd / a  = {state['ratio']:.6g}", fig)
