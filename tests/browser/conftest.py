@@ -24,18 +24,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 def _need(condition, reason):
     if not condition:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason} (CI=true: the browser test must run)", pytrace=False)
-        pytest.skip(reason)
+            pytest.fail(f"browser test cannot run, and under CI=true it must: {reason}", pytrace=False)
+        pytest.skip(f"browser test skipped: {reason}")
 
 
 @pytest.fixture(scope="module")
 def chromium():
     executable = shutil.which("chromium")
-    _need(executable, "browser test skipped: no `chromium` on PATH (Debian: apt-get install chromium)")
+    _need(executable, "no `chromium` on PATH (Debian: apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _need(False, "browser test skipped: Python playwright is not installed (pip install -e '.[test]')")
+        _need(False, "Python playwright is not installed (pip install -e '.[test]')")
     return executable, sync_playwright
 
 
