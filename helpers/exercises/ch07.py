@@ -24,7 +24,7 @@ class ErrorMistakeExercise(FunctionExercise):
         raised_prefix = say("raised", lang, error="\0").split("\0")[0]
         if verdict.status != "fail" or not verdict.detail.startswith(raised_prefix):
             return verdict
-        error = next(r for r in observation["results"] if r.get("kind") == "exception")
+        error = next((r for r in observation["results"] if r.get("kind") == "exception"), {})
         for pattern, message in self.error_mistakes:
             if re.search(pattern, str(error.get("message", ""))):
                 return self.verdict("fail", text(message, lang), lang)
