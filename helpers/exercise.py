@@ -56,15 +56,18 @@ class FunctionExercise(Exercise):
     """The student writes a function; it is called on fixed edge cases and seeded random inputs.
 
     ``cases(generator)`` returns a list of argument tuples; ``reference`` is the right function; ``mistakes``
-    maps wrong functions (the typical errors) to the message that names them; ``forbidden`` pairs a regular
+    maps wrong functions (the typical errors) to the message that names them; ``none_mistake`` explains a
+    result of None (such as returning the ``.grad`` of a detached tensor) and ``error_mistakes`` pairs a regular
+    expression on a raised error's message with the exercise's own explanation; ``forbidden`` pairs a regular
     expression with the message shown when the function's source uses it (e.g. ``cos`` where the exercise
     asks for autograd's derivative of ``sin``); ``plain`` asks for results detached from the graph.
     """
 
-    def __init__(self, id, name, *, cases, reference, success, mistakes=(), forbidden=(), plain=False, points=1):
+    def __init__(self, id, name, *, cases, reference, success, mistakes=(), none_mistake=None, error_mistakes=(),
+                 forbidden=(), plain=False, points=1):
         super().__init__(id, name, success=success, points=points)
         self.cases, self.reference, self.mistakes, self.plain = cases, reference, mistakes, plain
-        self.forbidden = forbidden
+        self.none_mistake, self.error_mistakes, self.forbidden = none_mistake, error_mistakes, forbidden
 
     def inputs(self, seed):
         return self.cases(torch.Generator().manual_seed(seed))
@@ -84,11 +87,22 @@ class FunctionExercise(Exercise):
         if len(observation["results"]) != len(cases):
             return self.verdict("fail", say("unreadable", lang, got="results"), lang)
         for args, result in zip(cases, observation["results"]):
-            problem = diagnose(result, self.reference(*clone(args)), lang, plain=self.plain, figures=False,
+            problem = self.named_mistake(result, lang) or diagnose(result, self.reference(*clone(args)), lang, plain=self.plain, figures=False,
                                mistakes=[(wrong(*clone(args)), message) for wrong, message in self.mistakes])
             if problem:
                 return self.verdict("fail", problem, lang)
         return self.verdict("pass", text(self.success, lang), lang)
+
+    def named_mistake(self, result, lang):
+        """The exercise's own explanation of a None result or of a known error, when it has one."""
+        kind = result.get("kind")
+        if kind == "none" and self.none_mistake and not _read_nonleaf_grad(result):
+            return text(self.none_mistake, lang)
+        if kind == "exception":
+            for pattern, message in self.error_mistakes:
+                if re.search(pattern, str(result.get("message", ""))):
+                    return text(message, lang)
+        return None
 
 
 class ValueExercise(Exercise):
@@ -138,11 +152,11 @@ def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, fi
     """
     kind = result.get("kind")
     if kind == "exception":
-        hints = [say(key, lang) for pattern, key in ERROR_HINTS if re.search(pattern, result["message"])]
-        return " ".join([say("raised", lang, error=f"{result['type']}: {result['message'][:200]}")] + hints[:1])
+        message = str(result.get("message", ""))
+        hints = [say(key, lang) for pattern, key in ERROR_HINTS if re.search(pattern, message)]
+        return " ".join([say("raised", lang, error=f"{result.get('type')}: {_shorten(message)}")] + hints[:1])
     if kind == "none":
-        nonleaf = any(NON_LEAF_WARNING in warning for warning in result.get("warnings", []))
-        return say("nonleaf_grad" if nonleaf else "returned_none", lang)
+        return say("nonleaf_grad" if _read_nonleaf_grad(result) else "returned_none", lang)
     if isinstance(expected, (tuple, list)):
         return _diagnose_sequence(result, expected, lang, plain, mistakes, figures)
     expected = torch.as_tensor(expected, dtype=torch.float64)
@@ -172,6 +186,19 @@ def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, fi
 
 
 NON_LEAF_WARNING = "not a leaf Tensor is being accessed"
+
+
+def _read_nonleaf_grad(result):
+    """True when the student's call warned that it read the .grad of a non-leaf tensor."""
+    return any(NON_LEAF_WARNING in str(warning) for warning in result.get("warnings", []))
+
+
+def _shorten(message, limit=300):
+    """The error message, cut at a sentence end (not mid-word) when it is long."""
+    if len(message) <= limit:
+        return message
+    cut = max(message.rfind(mark, 0, limit) for mark in (". ", "。", "\n"))
+    return message[:cut + 1 if cut > limit // 3 else limit] + " …"
 
 
 def _diagnose_sequence(result, expected, lang, plain, mistakes, figures):

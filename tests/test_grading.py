@@ -7,7 +7,6 @@ fixture, through the real command line) and every test reads its results.
 import copy
 import csv
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -1,26 +1,7 @@
 """Exercises for chapter 4: detach, no_grad, inference_mode and .data."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
-from helpers.messages import say
-
-
-class NoneMistakeExercise(FunctionExercise):
-    """A FunctionExercise that names the mistake behind a result of None (a workaround for the core).
-
-    The core compares mistakes as numbers, so a wrong function returning None (such as ``u.grad``) cannot be listed
-    in ``mistakes``; ``none_mistake`` replaces the generic "got None" message instead.
-    """
-
-    def __init__(self, id, name, *, none_mistake, **kwargs):
-        super().__init__(id, name, **kwargs)
-        self.none_mistake = none_mistake
-
-    def judge(self, observation, seed, lang=None):
-        verdict = super().judge(observation, seed, lang)
-        if verdict.detail == say("returned_none", lang):
-            return self.verdict("fail", text(self.none_mistake, lang), lang)
-        return verdict
+from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 # --- ch04.detach_grad: z = u * x with u = (x * x).detach() ------------------------------------------------------
@@ -63,7 +44,7 @@ def plain_cube(x):
 
 
 EXERCISES = [
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch04.detach_grad", "detach_grad", cases=detach_cases, reference=detach_grad,
         success={"zh": "u 被 detach 成常数，z = u·x 对 x 的梯度就是 u = x²。",
                  "en": "u is detached into a constant, so the gradient of z = u·x is u = x²."},

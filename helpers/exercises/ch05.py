@@ -1,8 +1,7 @@
 """Exercises for chapter 5: gradients through Python control flow."""
 import torch
 
-from helpers.exercise import ChoiceExercise
-from helpers.exercises.ch04 import NoneMistakeExercise
+from helpers.exercise import ChoiceExercise, FunctionExercise
 
 
 def f(a):
@@ -123,7 +122,7 @@ EXERCISES = [
                   "en": "f is still differentiable (piecewise linear, every entry times the same k); no need to call "
                         "it per entry: backpropagate from d.sum()."},
         }),
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch05.grad_of_f", "grad_of_f", cases=f_cases, reference=lambda a: gradient(f, a),
         success={"zh": "f(a).sum() 的梯度每个分量都是同一个 k：循环次数和分支由整个张量决定。",
                  "en": "Every entry of the gradient of f(a).sum() is the same k: the loop count and the branch "
@@ -139,7 +138,7 @@ EXERCISES = [
                       "for the gradient of d.sum()."}),
         ],
         none_mistake=NONE_BEFORE_BACKWARD),
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch05.norm_squared_grad", "grad_norm_squared", cases=norm_cases, reference=lambda a: gradient(norm_squared, a),
         success={"zh": "‖a‖² = Σxᵢ² 是向量的标量函数，它的梯度是 2a，不需要给 backward() 传参数。",
                  "en": "‖a‖² = Σxᵢ² is a scalar function of a vector; its gradient is 2a, and backward() needs no "
@@ -154,7 +153,7 @@ EXERCISES = [
                       "do not forget the square."}),
         ],
         none_mistake=NONE_BEFORE_BACKWARD),
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch05.redesigned_flow", "grad_of_g", cases=g_cases, reference=lambda a: gradient(g, a),
         success={"zh": "每一步 b ← b² + 1 都把梯度乘上 2b，所以 g 的梯度不是 d / a：autograd 求的是这一次执行路径上的导数。",
                  "en": "Each step b ← b² + 1 multiplies the gradient by 2b, so g's gradient is not d / a: autograd "

@@ -4,7 +4,6 @@ import math
 import torch
 
 from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.exercises.ch04 import NoneMistakeExercise
 
 
 def derivative(f, x):
@@ -79,7 +78,7 @@ EXERCISES = [
                   "en": "x itself requires grad and cannot call .numpy() either: a leaf needs .detach() too before "
                         "plotting."},
         }),
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch06.derivative_of", "derivative", cases=derivative_cases, reference=derivative, plain=True,
         success={"zh": "同一段 autograd 代码适用于任何逐元素函数：对 f(x).sum() 反向传播，x.grad 就是每个点的导数。",
                  "en": "The same autograd code works for any elementwise function: backpropagate from f(x).sum() "

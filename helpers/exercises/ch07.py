@@ -1,34 +1,8 @@
 """Exercises for chapter 7: higher-order derivatives, Hessians, their cost, forward and reverse mode."""
-import re
 
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
-from helpers.messages import say
-
-
-class ErrorMistakeExercise(FunctionExercise):
-    """A FunctionExercise that names the mistake behind a known error (a workaround for the core).
-
-    The core answers an exception with the error and a generic hint; ``error_mistakes`` pairs a regular
-    expression on the error message with the exercise's own explanation, used when that error is the first
-    problem the checker meets.
-    """
-
-    def __init__(self, id, name, *, error_mistakes, **kwargs):
-        super().__init__(id, name, **kwargs)
-        self.error_mistakes = error_mistakes
-
-    def judge(self, observation, seed, lang=None):
-        verdict = super().judge(observation, seed, lang)
-        raised_prefix = say("raised", lang, error="\0").split("\0")[0]
-        if verdict.status != "fail" or not verdict.detail.startswith(raised_prefix):
-            return verdict
-        error = next((r for r in observation["results"] if r.get("kind") == "exception"), {})
-        for pattern, message in self.error_mistakes:
-            if re.search(pattern, str(error.get("message", ""))):
-                return self.verdict("fail", text(message, lang), lang)
-        return verdict
+from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 # Module-level test functions travel to the grading child by their source: only torch may appear in them.
@@ -120,7 +94,7 @@ def f_prime(x):
 
 
 EXERCISES = [
-    ErrorMistakeExercise(
+    FunctionExercise(
         "ch07.second_derivative", "second_derivative", cases=second_derivative_cases, reference=second_derivative,
         success={"zh": "第一次求导加 create_graph=True，导数本身进了计算图，对它的和再求一次导就是逐元素的二阶导数。",
                  "en": "With create_graph=True the first derivative joins the graph, and differentiating its sum "

@@ -2,11 +2,9 @@
 import torch
 
 from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
-from helpers.exercises.ch04 import NoneMistakeExercise
-from helpers.exercises.ch07 import ErrorMistakeExercise
 
 
-class LeafUpdateExercise(ErrorMistakeExercise):
+class LeafUpdateExercise(FunctionExercise):
     """A FunctionExercise whose results must also stay leaf tensors that require grad, with .grad cleared.
 
     The core compares values only; an SGD step that gets the values right by ``w = w - lr * w.grad`` (a new,
@@ -115,7 +113,7 @@ NONE_BEFORE_BACKWARD = {
           "grad, call backward() on the scalar y.sum(), then return x.grad."}
 
 EXERCISES = [
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch08.fixed_nonscalar", "fixed_nonscalar", cases=several_entries_cases,
         reference=lambda x: gradient_of(torch.sum, x),
         success={"zh": "先求和得到标量（或传入 gradient=torch.ones_like(y)），backward() 就能运行：Σxᵢ² 的梯度是 2x。",
@@ -132,7 +130,7 @@ EXERCISES = [
                       "x.grad."}),
         ],
         none_mistake=NONE_BEFORE_BACKWARD),
-    NoneMistakeExercise(
+    FunctionExercise(
         "ch08.fixed_backward_twice", "fixed_backward_twice", cases=cube_cases, reference=backward_twice,
         success={"zh": "第一次 backward(retain_graph=True) 保留了保存的中间值，第二次才能运行；两次的梯度累加：2·3x² = 6x²。",
                  "en": "backward(retain_graph=True) keeps the saved values, so the second pass can run; the two "
