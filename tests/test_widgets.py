@@ -1,6 +1,9 @@
 """The plain functions behind each chapter's widget, and the widgets' wiring (headless, no browser)."""
 import math
+import re
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 
@@ -101,8 +104,74 @@ def test_derivative_curve(name, derivative):
     assert torch.allclose(tangent_y, state["y0"] + state["slope"] * (tangent_x - 0.5))
 
 
+HIGHER_ORDER = {"sin": (torch.cos, lambda x: -torch.sin(x)), "x³": (lambda x: 3 * x ** 2, lambda x: 6 * x),
+                "tanh": (lambda x: 1 - torch.tanh(x) ** 2, lambda x: -2 * torch.tanh(x) / torch.cosh(x) ** 2),
+                "exp": (torch.exp, torch.exp)}
+
+
+@pytest.mark.parametrize("name", HIGHER_ORDER)
+@pytest.mark.parametrize("x0", [-2.0, 0.5, 1.3])
+def test_higher_order_state_matches_calculus(name, x0):
+    first, second = HIGHER_ORDER[name]
+    state = W.higher_order_state(name, x0)
+    at = torch.tensor(x0)
+    assert math.isclose(state["d1"], first(at).item(), rel_tol=1e-5, abs_tol=1e-6)
+    assert math.isclose(state["d2"], second(at).item(), rel_tol=1e-5, abs_tol=1e-6)
+    assert math.isclose(state["d2"], state["d2_formula"], rel_tol=1e-5, abs_tol=1e-6)
+
+
+def test_higher_order_state_sin_second_derivative_is_minus_sin():
+    state = W.higher_order_state("sin", 0.7)
+    assert math.isclose(state["d2"], -math.sin(0.7), rel_tol=1e-6)
+    assert math.isclose(state["f"], math.sin(0.7), rel_tol=1e-6)
+
+
+def test_higher_order_graphs_grow_with_each_derivative():
+    nodes = W.higher_order_state("tanh", 0.5)["nodes"]
+    assert nodes["f"] == 2  # TanhBackward0 and x's AccumulateGrad
+    assert nodes["f"] < nodes["d1"] < nodes["d2"]
+    assert W.count_nodes((torch.ones(2, requires_grad=True) * 3).sum()) == 3
+
+
+@pytest.mark.parametrize("name", HIGHER_ORDER)
+def test_higher_order_curves_by_autograd(name):
+    x, f, d1, d2 = W.higher_order_curves(name)
+    first, second = HIGHER_ORDER[name]
+    assert torch.allclose(d1, first(x), atol=1e-4) and torch.allclose(d2, second(x), atol=1e-4)
+
+
+CHAPTER_8 = Path(__file__).resolve().parent.parent / "notebooks" / "08_autograd_errors.ipynb"
+
+
+def _quoted_in_headings():
+    """The messages chapter 8 puts in its section headings, e.g. ## 8.1 `grad can be implicitly ...`."""
+    markdown = "\n".join(c.source for c in nbformat.read(CHAPTER_8, as_version=4).cells if c.cell_type == "markdown")
+    return set(re.findall(r"^##+ (?:8\.\d+ )?`([^`]+)`\s*$", markdown, re.M))
+
+
+def test_error_explorer_covers_every_error_chapter_8_quotes():
+    quoted = _quoted_in_headings()
+    assert len(quoted) == 11
+    assert {quote for _, quote, _, _ in W.ERRORS.values()} == quoted
+
+
+@pytest.mark.parametrize("name", W.ERRORS)
+def test_error_explorer_runs_the_real_error_and_a_working_fix(name):
+    state = W.error_explorer_state(name)
+    assert state["quote"] in state["error"]  # the live message is the one the chapter quotes
+    kind = "UserWarning" if state["section"] == "8.8" else "RuntimeError"
+    assert state["error"].startswith(f"{kind}: ")
+    assert state["fixed_error"] is None and state["fixed_output"].strip()
+
+
+def test_run_snippet_reports_errors_then_warnings_and_keeps_prints():
+    assert W.run_snippet("print(1 + 1)") == ("2\n", None)
+    assert W.run_snippet("import warnings; warnings.warn('careful')") == ("", "UserWarning: careful")
+    assert W.run_snippet("print('a'); 1 / 0") == ("a\n", "ZeroDivisionError: division by zero")
+
+
 BUILDERS = [W.backward_basics_widget, W.zeroing_widget, W.vjp_widget, W.detach_widget, W.control_flow_widget,
-            W.derivative_widget]
+            W.derivative_widget, W.higher_order_widget, W.error_explorer_widget]
 
 
 def _descendants(widget):
