@@ -42,8 +42,14 @@ def test_notebook_is_valid_and_executed(path):
         for output in cell.outputs:
             assert output.output_type != "error", f"cell {index} stores an error: {output.get('ename')}"
             assert output.get("name") != "stderr", f"cell {index} writes to stderr: {output.get('text', '')[:200]}"
-    text = json.dumps([cell.outputs for cell in cells], ensure_ascii=False)
+    text = json.dumps([_textual(output) for cell in cells for output in cell.outputs], ensure_ascii=False)
     assert not ADDRESS.search(text), "a memory address or temp path in stored output"
+
+
+def _textual(output):
+    """An output without its pictures, whose base64 data can hold anything, 0x7f... included."""
+    data = {mime: value for mime, value in output.get("data", {}).items() if not mime.startswith("image/")}
+    return {**output, "data": data} if "data" in output else output
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
