@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINTS = {
@@ -40,6 +39,8 @@ def register(subparsers):
 
 
 def run(args):
+    import nbformat  # here, not at the top: its JSON-schema stack takes over a second to import
+
     sources = sorted(args.solutions.glob("ex*.ipynb"))
     if not sources:
         print(f"release: no ex*.ipynb in {args.solutions}/", file=sys.stderr)

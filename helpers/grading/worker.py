@@ -19,7 +19,8 @@ import time
 
 import torch
 
-import helpers.observe  # noqa: F401 -- imported before forking, like everything the children need
+import helpers.exercise  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
+# it loads the reference solutions only inside check(), which the children cannot import.
 from helpers.grading import child
 
 REPORT_LIMIT = 8 * 2**20  # bytes of observation a child may send for one exercise
