@@ -1,0 +1,73 @@
+"""What the checker tests share: the registry's ids, a seeded verdict, the unfilled and the hostile answers.
+
+No tests here: the generic ones are in test_exercises.py, the chapters' own in test_checks_chNN_MM.py.
+"""
+from pathlib import Path
+
+import nbformat
+import torch
+
+from helpers.exercises import EXERCISES
+
+ROOT = Path(__file__).resolve().parent.parent
+IDS = sorted(EXERCISES)
+SOLUTIONS = sorted(ROOT.glob("solutions/ex[0-9][0-9]_*.ipynb"))
+
+
+def ids_of(*kinds, chapters=None):
+    """The registered ids whose exercise is one of ``kinds`` (any kind when none), in ``chapters`` ("ch04", ...)."""
+    return [exercise_id for exercise_id in IDS
+            if (not kinds or isinstance(EXERCISES[exercise_id], kinds))
+            and (chapters is None or exercise_id[:4] in chapters)]
+
+
+def verdict(exercise_id, answer, seed=0, lang="zh"):
+    """The verdict for one chosen seed (``check`` draws a random one), so a test can compare seeds."""
+    exercise = EXERCISES[exercise_id]
+    return exercise.judge(exercise.observe(answer, seed), seed, lang)
+
+
+def solution_cells(exercise_id):
+    """The cells of the solution notebook that holds ``exercise_id`` (ex04_*.ipynb for "ch04.*")."""
+    (path,) = [p for p in SOLUTIONS if p.name[2:4] == exercise_id[2:4]]
+    return nbformat.read(path, as_version=4).cells
+
+
+def question(exercise_id):
+    """The markdown cell that asks the question (it names the exercise id in backquotes)."""
+    return next(c.source for c in solution_cells(exercise_id)
+                if c.cell_type == "markdown" and f"`{exercise_id}`" in c.source)
+
+
+def placeholder(x):
+    """What the released notebook holds before the student writes anything."""
+    ...  # 在这里写你的代码
+
+
+class Liar:
+    """Claims to equal everything, to be the number 2 and the letter B; calling it returns itself."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return 2.0
+
+    def __str__(self):
+        return "B"
+
+    def __call__(self, *args):
+        return self
+
+    def __len__(self):
+        return 2
+
+
+def exits(*args):
+    raise SystemExit(0)
+
+
+# Answers that try to pass by lying or to end the check: each must simply fail.
+HOSTILE = [None, "B or not B", Liar(), exits, torch.tensor(float("nan"))]
