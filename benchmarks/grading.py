@@ -1,10 +1,17 @@
 """How fast ``autograd-course grade`` grades a class, end to end (start-up, reading, sandbox, judging, reports).
 
-Makes N synthetic submissions of one assignment (a solution notebook: mostly correct, some wrong, some
-broken or hostile), runs the real command in a fresh process and prints notebooks and exercises per
-second, and the time until the first result is on disk.
+Two workloads, each a synthetic class (mostly correct answers, some wrong or incomplete, some broken or
+hostile), graded by the real command in a fresh process:
 
-    .venv/bin/python benchmarks/grading.py [-n 200] [--repeat 3] [--jobs 2] [--assignment ex02]
+- ``-n N``: N students handing in one assignment (``--assignment``, default ex02);
+- ``--class-size S``: S students each handing in all eight exercise notebooks (S × 8 notebooks).
+
+For each run it prints the wall clock of the whole command, notebooks and exercises per second, the time to
+the first graded result, the steady-state rate between the first and the last graded result (from the
+``graded_at`` stamps in results.jsonl), the time spent after it (reports), and the speed-up over nbgrader
+(0.35 notebooks/s for torch notebooks on the same machine).
+
+    .venv/bin/python benchmarks/grading.py [-n 200] [--class-size 100] [--repeat 5] [--jobs 2]
 """
 import argparse
 import json
@@ -18,82 +25,99 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
+NBGRADER = 0.35  # notebooks per second: nbgrader autograde, 40 one-notebook torch submissions in 105-116 s
 
 BROKEN_FILES = [b"{ not json", b"", b"[1, 2, 3]"]
 BAD_CELLS = ["raise ValueError('boom')\n", "import sys\nsys.exit(0)\n", "import os\nos._exit(1)\n",
              "hog = bytearray(64 * 2**30)\n", "print('x' * 10_000_000)\n", "answer = input()\n"]
 
 
-def synthetic_class(folder, path, count, seed=0):
-    """``count`` students handing in ``path``: 80 % correct, 10 % wrong or incomplete, 10 % bad."""
+def hand_in(student, path, rng):
+    """One notebook as a student hands it in: 80 % correct, 10 % wrong or incomplete, 10 % broken or bad."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    answers = [c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise")]
+    roll = rng.random()
+    if roll < 0.03:
+        (student / path.name).write_bytes(rng.choice(BROKEN_FILES))
+        return
+    if roll < 0.10:
+        rng.choice(answers)["source"] = rng.choice(BAD_CELLS)
+    elif roll < 0.15:
+        notebook["cells"].remove(rng.choice(answers))
+    elif roll < 0.20:
+        cell = rng.choice(answers)
+        source = "".join(cell["source"])
+        cell["source"] = source.replace("return ", "return 2 * ") if "return " in source else "answer = 'Z'\n"
+    (student / path.name).write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
+
+
+def synthetic_class(folder, assignments, students, seed=0):
+    """``students`` folders, each handing in every notebook of ``assignments``."""
     rng = random.Random(seed)
-    for number in range(count):
+    for number in range(students):
         student = folder / f"student{number:04d}"
         student.mkdir(parents=True)
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        answers = [c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise")]
-        roll = rng.random()
-        if roll < 0.03:
-            (student / path.name).write_bytes(rng.choice(BROKEN_FILES))
-            continue
-        if roll < 0.10:
-            rng.choice(answers)["source"] = rng.choice(BAD_CELLS)
-        elif roll < 0.15:
-            notebook["cells"].remove(rng.choice(answers))
-        elif roll < 0.20:
-            cell = rng.choice(answers)
-            cell["source"] = "".join(cell["source"]).replace("return ", "return 2 * ") if "return " in "".join(
-                cell["source"]) else "answer = 'Z'\n"
-        (student / path.name).write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
+        for path in assignments:
+            hand_in(student, path, rng)
 
 
-def run_once(assignment, count, jobs, timeout):
+def run_once(assignments, students, jobs, timeout):
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as scratch:
         submissions, results, course = Path(scratch, "submissions"), Path(scratch, "results"), Path(scratch, "course")
         course.mkdir()
-        (course / assignment.name).write_bytes(assignment.read_bytes())
-        synthetic_class(submissions, assignment, count)
-        log = results / "results.jsonl"
-        started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "helpers.cli", "grade", str(submissions), "--out",
-                                    str(results), "--jobs", str(jobs), "--timeout", str(timeout),
-                                    "--course", str(course)],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        first = None
-        while process.poll() is None:
-            if first is None and log.exists() and log.stat().st_size:
-                first = time.perf_counter() - started
-            time.sleep(0.005)
+        for path in assignments:
+            (course / path.name).write_bytes(path.read_bytes())
+        synthetic_class(submissions, assignments, students)
+        started_at, started = time.time(), time.perf_counter()
+        process = subprocess.run([sys.executable, "-m", "helpers.cli", "grade", str(submissions), "--out",
+                                  str(results), "--jobs", str(jobs), "--timeout", str(timeout), "--course", str(course)],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         total = time.perf_counter() - started
-        output = process.stdout.read()
         if process.returncode:
-            raise SystemExit(output)
-        exercises = sum(1 for _ in log.open())
-        return {"seconds": total, "first": first or total, "exercises": exercises,
-                "summary": output.strip().splitlines()[-1]}
+            raise SystemExit(process.stdout)
+        records = [json.loads(line) for line in (results / "results.jsonl").open(encoding="utf-8")]
+        graded = sorted(r["graded_at"] for r in records if r["seconds"] is not None)  # ran in a child
+        notebooks = len({(r["student"], r["notebook"]) for r in records if r["seconds"] is not None})
+        return {"seconds": total, "exercises": len(records), "first": graded[0] - started_at,
+                "last": graded[-1] - started_at, "graded_notebooks": notebooks,
+                "summary": process.stdout.strip().splitlines()[-1]}
+
+
+def measure(label, assignments, students, args):
+    notebooks = students * len(assignments)
+    print(f"== {label}: {students} students x {len(assignments)} notebooks = {notebooks} notebooks, "
+          f"{args.jobs} workers")
+    rates = []
+    for attempt in range(args.repeat):
+        run = run_once(assignments, students, args.jobs, args.timeout)
+        rate = notebooks / run["seconds"]
+        steady = run["graded_notebooks"] / max(run["last"] - run["first"], 1e-9)
+        rates.append(rate)
+        print(f"run {attempt + 1}: {run['seconds']:.2f} s = {rate:.1f} notebooks/s, "
+              f"{run['exercises'] / run['seconds']:.0f} exercises/s ({rate / NBGRADER:.0f}x nbgrader); "
+              f"first result {run['first']:.2f} s, then {steady:.1f} notebooks/s until {run['last']:.2f} s, "
+              f"reports {run['seconds'] - run['last']:.2f} s")
+        print(f"    {run['summary']}")
+    best, median = max(rates), statistics.median(rates)
+    print(f"{label}: notebooks/s over the whole command: best {best:.1f}, median {median:.1f} "
+          f"({best / NBGRADER:.0f}x / {median / NBGRADER:.0f}x nbgrader, {args.repeat} runs)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=200, help="submissions (one notebook each)")
+    parser.add_argument("-n", type=int, default=None, help="students handing in one notebook (default 200)")
+    parser.add_argument("--class-size", type=int, default=None, help="students handing in all eight notebooks")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=10.0)
-    parser.add_argument("--assignment", default="ex02", help="which solution notebook the class hands in")
+    parser.add_argument("--assignment", default="ex02", help="the notebook of the -n workload")
     args = parser.parse_args()
-    assignment = next(SOLUTIONS.glob(f"{args.assignment}*.ipynb"))
-    rates = []
-    for attempt in range(args.repeat):
-        run = run_once(assignment, args.n, args.jobs, args.timeout)
-        rate = args.n / run["seconds"]
-        steady = args.n / max(run["seconds"] - run["first"], 1e-9)
-        rates.append(rate)
-        print(f"run {attempt + 1}: {args.n} notebooks, {run['exercises']} exercises in {run['seconds']:.2f} s = "
-              f"{rate:.1f} notebooks/s, {run['exercises'] / run['seconds']:.0f} exercises/s; first result after "
-              f"{run['first']:.2f} s; after it {steady:.1f} notebooks/s")
-        print(f"    {run['summary']}")
-    print(f"notebooks/s over the whole command: best {max(rates):.1f}, median {statistics.median(rates):.1f} "
-          f"({args.repeat} runs, {args.jobs} workers)")
+    if args.n is None and args.class_size is None:
+        args.n = 200
+    if args.n:
+        measure("one notebook each", [next(SOLUTIONS.glob(f"{args.assignment}*.ipynb"))], args.n, args)
+    if args.class_size:
+        measure("whole course", sorted(SOLUTIONS.glob("ex*.ipynb")), args.class_size, args)
 
 
 if __name__ == "__main__":

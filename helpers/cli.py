@@ -1,6 +1,7 @@
 """The ``autograd-course`` command line: one sub-command per instructor or student task."""
 import argparse
 import importlib
+import os
 import sys
 
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
@@ -13,7 +14,27 @@ def main(argv=None):
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(subparsers)
     args = parser.parse_args(argv)
+    if argv is None:  # this process is the command, not a caller that runs it in-process (a test)
+        return run_as_command(args)
     return args.run(args)
+
+
+def run_as_command(args):
+    """Run a sub-command as this process's only task, with the options its parser set as defaults.
+
+    ``environment``: run again in a fresh interpreter with these variables, unless they are set already
+    (glibc's malloc tunables take effect only when a process starts). ``exit_now``: skip the interpreter's
+    teardown at the end, half a second once torch is imported; the command has closed its files by then.
+    """
+    environment = getattr(args, "environment", None)
+    if environment and any(os.environ.get(name) != value for name, value in environment.items()):
+        os.execve(sys.executable, sys.orig_argv, {**os.environ, **environment})
+    code = args.run(args)
+    if getattr(args, "exit_now", False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

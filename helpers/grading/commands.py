@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from helpers.grading.environment import ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,12 +18,12 @@ def register(subparsers):
     grade.add_argument("submissions", type=Path, help="one folder per student")
     grade.add_argument("--out", type=Path, required=True, help="results folder (reused on a rerun)")
     _limits(grade)
-    grade.set_defaults(run=run_grade)
+    grade.set_defaults(run=run_grade, environment=ENVIRONMENT, exit_now=True)
     check = subparsers.add_parser("check", help="像评分时一样检查一个 notebook / grade one notebook",
                                   description="Grade one notebook as the grader would; exit 1 unless all pass.")
     check.add_argument("notebook", type=Path)
     _limits(check)
-    check.set_defaults(run=run_check)
+    check.set_defaults(run=run_check, exit_now=True)
 
 
 def _limits(parser):
@@ -40,24 +42,30 @@ def _settings(args):
 
 
 def run_grade(args):
+    for folder in (args.submissions, args.course):
+        if not folder.is_dir():
+            print(f"autograd-course grade: {folder} is not a folder", file=sys.stderr)
+            return 2
+    started = time.perf_counter()
     from helpers.grading.pool import Pool
 
-    if not args.submissions.is_dir():
-        print(f"autograd-course grade: {args.submissions} is not a folder", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
-    pool = Pool(max(1, args.jobs))  # first, so the workers import torch while this process does the same
+    # The workers are forked from this process now: it has imported torch and the checker core, but not
+    # the references, and has read no submission.
+    pool = Pool(max(1, args.jobs))
 
     from helpers.exercises import EXERCISES
     from helpers.grading import report
-    from helpers.grading.grade import grade
+    from helpers.grading.grade import NoExercises, grade
 
     settings, bar = _settings(args), _ProgressBar()
     try:
         course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool)
-    except KeyboardInterrupt:
-        pool.__exit__(KeyboardInterrupt, None, None)
+    except (KeyboardInterrupt, NoExercises) as error:
+        pool.__exit__(type(error), None, None)
         bar.close()
+        if isinstance(error, NoExercises):
+            print(f"autograd-course grade: {error}", file=sys.stderr)
+            return 2
         print(f"interrupted: finished results are kept in {args.out / 'results.jsonl'}; "
               "run the same command again to continue", file=sys.stderr)
         return 130
@@ -74,22 +82,36 @@ def run_grade(args):
 
 
 def run_check(args):
-    from helpers.exercises import EXERCISES
     from helpers.grading import notebooks
-    from helpers.grading.grade import grade
-    from helpers.grading.statuses import say
 
     try:
         notebooks.read(args.notebook)
     except notebooks.InvalidNotebook as error:
         print(f"{args.notebook}: {error}")
         return 2
+    if not args.course.is_dir():
+        print(f"autograd-course check: {args.course} is not a folder")
+        return 2
+    from helpers.grading.pool import Pool
+
+    pool = Pool(1)  # one notebook is one task; forked before the references load, as in run_grade
+
+    from helpers.exercises import EXERCISES
+    from helpers.grading.grade import NoExercises, grade
+    from helpers.grading.statuses import say
+
     settings = _settings(args)
     with tempfile.TemporaryDirectory(prefix="autograd-check-") as scratch:
         student = Path(scratch, "submissions", "me")
         student.mkdir(parents=True)
         shutil.copy(args.notebook, student / args.notebook.name)
-        _, _, records = grade(student.parent, Path(scratch, "results"), args.course, EXERCISES, settings)
+        try:
+            _, _, records = grade(student.parent, Path(scratch, "results"), args.course, EXERCISES, settings,
+                                  pool=pool)
+        except NoExercises as error:
+            pool.__exit__(NoExercises, None, None)
+            print(f"autograd-course check: {error}")
+            return 2
     mine = [r for r in records if r["notebook"] == args.notebook.name]
     if not mine:
         print(f"{args.notebook}: 没有找到任何练习（exercise 元数据）" if settings.lang == "zh"

@@ -7,6 +7,7 @@ exactly one record with a status and a reason, whatever the submission looks lik
 """
 import ast
 import hashlib
+import itertools
 import json
 import re
 import secrets
@@ -235,48 +236,64 @@ def fingerprint(course_folder, settings):
     return digest.hexdigest()[:16]
 
 
+class NoExercises(ValueError):
+    """The course folder holds no exercise this version of the course knows."""
+
+
 def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None):
     """Grade every student folder in ``submissions``; return (course, students, one record per job).
 
     ``pool`` may be a ``Pool`` started earlier (its workers import torch while this process does too).
+    Students are planned one by one as the workers ask for more, so grading starts at once.
     """
     submissions, out = Path(submissions), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     course = Course.load(course_folder, registry)
+    if not course.exercises:
+        raise NoExercises(f"{course_folder} holds no exercise notebooks")
+    out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
-    jobs = [job for student in students for job in plan(student, submissions / student, course, stamp, settings.lang)]
     log = ResultsLog(out / "results.jsonl")
-    records, waiting = {}, []
     judge = Judge(course, settings)
     hidden = [str(ROOT / "helpers" / "exercises"), str(ROOT / "solutions"), str(out.resolve()),
               str(submissions.resolve()), str(Path(course_folder).resolve())]
-    for job in jobs:
-        earlier = log.get(job.student, job.exercise.id, job.key)
-        if earlier:
-            records[job.student, job.exercise.id] = earlier
-        elif job.record:
-            records[job.student, job.exercise.id] = log.append(_record(job, job.record, None))
-        else:
-            waiting.append(job)
+    total = len(students) * len(course.exercises)
+    jobs, records, groups = [], {}, []
+
+    def tasks():
+        """One task per student's notebook, planned only when a worker has room for it."""
+        for student in students:
+            waiting = {}
+            for job in plan(student, submissions / student, course, stamp, settings.lang):
+                jobs.append(job)
+                earlier = log.get(job.student, job.exercise.id, job.key)
+                if earlier:
+                    records[job.student, job.exercise.id] = earlier
+                elif job.record:
+                    records[job.student, job.exercise.id] = log.append(_record(job, job.record, None))
+                else:
+                    waiting.setdefault(job.notebook, []).append(job)
+            decided = len(course.exercises) - sum(len(group) for group in waiting.values())
+            if progress and decided:
+                progress(decided, total)
+            for group in waiting.values():
+                groups.append(group)
+                yield judge.task(len(groups) - 1, group, course.setups, hidden)
+
     if progress:
-        progress(len(records), len(jobs))
-    groups = {}
-    for job in waiting:
-        groups.setdefault((job.student, job.notebook), []).append(job)
-    groups = list(groups.values())
-    tasks = [judge.task(number, group, course.setups, hidden) for number, group in enumerate(groups)]
-    pool = pool or (Pool(min(settings.jobs, len(tasks))) if tasks else None)
-    if pool:
-        with pool:
-            for task, reply in pool.run(tasks):
+        progress(0, total)
+    planned = tasks()
+    first = next(planned, None)
+    if first is not None or pool:  # no workers to start when everything is decided already
+        with pool or Pool(min(settings.jobs, total)) as workers:
+            for task, reply in workers.run(itertools.chain([first] if first else [], planned)):
                 group = groups[task["id"]]
                 results = reply.get("results") or [{"worker": reply.get("worker", "?")}] * len(group)
                 for job, result in zip(group, results):
                     outcome = judge(job, result)
                     records[job.student, job.exercise.id] = log.append(_record(job, outcome, result.get("seconds")))
                 if progress:
-                    progress(len(group), len(jobs))
+                    progress(len(group), total)
     current = [records[job.student, job.exercise.id] for job in jobs]
     log.rewrite(current)
     return course, students, current

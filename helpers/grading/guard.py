@@ -34,8 +34,9 @@ class _Blocker:
 
 def lock_down(workdir, hidden):
     """Forbid importing the references, reading ``hidden`` folders, writing outside ``workdir``, spawning."""
-    for name in [n for n in sys.modules if n == BLOCKED_MODULE or n.startswith(BLOCKED_MODULE + ".")]:
-        del sys.modules[name]
+    if BLOCKED_MODULE in sys.modules:  # never in a grading worker; scanning sys.modules costs a child 4 ms
+        for name in [n for n in sys.modules if n == BLOCKED_MODULE or n.startswith(BLOCKED_MODULE + ".")]:
+            del sys.modules[name]
     sys.modules[BLOCKED_MODULE] = None
     sys.meta_path.insert(0, _Blocker())
     # The hook runs with private copies of this module's globals and of the builtins, taken before the

@@ -1,11 +1,14 @@
 """A grading worker: a fork server that imports torch once and forks a fresh child for every notebook.
 
-Started by the grading process as ``python -m helpers.grading.worker``; it never imports the reference
-solutions (``helpers.exercises``), so no child can find them in memory. Protocol: one JSON task (one
-student's notebook: its exercises as ``items``) per line on stdin, one JSON reply per line on stdout, in
-order. The child reports one line per exercise; the worker gives each exercise its own wall-clock limit,
-kills the child's process group when it is exceeded, and forks a fresh child for the exercises left after
-any exercise that ended its child. Reports are passed on as raw text for the grading process to check.
+The command line forks its workers from the grading process right after importing torch and the checker
+core, before it imports the reference solutions (``helpers.exercises``) or reads a submission
+(``serve_forked``); a worker started later, once the references are loaded, is a fresh interpreter
+(``python -m helpers.grading.worker``). Either way no worker, and so no child, has the references in memory.
+Protocol: one JSON task (one student's notebook: its exercises as ``items``) per line on stdin, one JSON
+reply per line on stdout, in order. The child reports one line per exercise; the worker gives each exercise
+its own wall-clock limit, kills the child's process group when it is exceeded, and forks a fresh child for
+the exercises left after any exercise that ended its child. Reports are passed on as raw text for the
+grading process to check.
 """
 import gc
 import json
@@ -44,14 +47,59 @@ def warm_up():
         (x * 2).detach().numpy()
 
 
+def warm_up_transforms():
+    """torch.func, forward AD and torch.optim: on first use they import torch._dynamo and build dispatch tables.
+
+    (1.2 s in every child whose answer calls, say, ``torch.func.jvp``; 5 ms once the worker has done it.)
+    """
+    from torch.func import grad, jacfwd, jacrev, jvp, vmap
+
+    x = torch.linspace(0.5, 2.0, 4)
+    jvp(lambda t: torch.log(t ** 2) * torch.sin(t) + 1 / t, (x,), (torch.ones_like(x),))
+    grad(lambda t: (torch.sin(t) / t).sum())(x)
+    jacrev(lambda t: t.exp() / t)(x)
+    jacfwd(lambda t: 1 / t)(x)
+    vmap(torch.sin)(x)
+    torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1).step()
+
+
+def warm_up_pyplot():
+    import matplotlib.pyplot  # noqa: F401 -- 0.5 s
+
+
+# What only some classes use, with the words in an answer cell that announce it: the worker warms each up
+# the first time a task mentions it, so that its later children inherit the work instead of repeating it.
+ON_DEMAND = [(("torch.func", "functorch", "forward_ad", "optim", "jvp", "vmap", "jacrev", "jacfwd"),
+              warm_up_transforms),
+             (("matplotlib",), warm_up_pyplot)]
+
+
+def serve_forked(tasks_fd, replies_fd):
+    """The body of a worker forked from the grading process: tasks on ``tasks_fd``, replies on ``replies_fd``."""
+    try:
+        gc.freeze()  # the grading process's objects are never collected (or closed) here
+        os.setsid()  # its own process group, out of reach of the terminal's Ctrl-C
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd, target in ((tasks_fd, 0), (replies_fd, 1), (null, 2)):
+            os.dup2(fd, target)
+        os.closerange(3, 65536)  # the grading process's files, the other workers' pipes included
+        sys.stdin, sys.stdout = open(0, closefd=False), open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+        main()
+    finally:
+        os._exit(0)
+
+
 def main():
     torch.set_num_threads(1)
     warm_up()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
     gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
     exiting = []  # children that reported everything: reaped later, off the critical path
+    warmed = set()
     for line in sys.stdin:
         task = json.loads(line)
+        _warm_up_on_demand(task["items"], warmed)
         results = []
         while len(results) < len(task["items"]):
             results += run_child(task, task["items"][len(results):], exiting)
@@ -61,6 +109,18 @@ def main():
     for pid, workdir in exiting:
         _kill(pid)
         _reap(pid, workdir)
+
+
+def _warm_up_on_demand(items, done):
+    text = "".join(str(item["answer"]) for item in items)
+    for words, warm in ON_DEMAND:
+        if warm not in done and any(word in text for word in words):
+            done.add(warm)
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 -- only a head start: a child does it again if it must
+                pass
+            gc.freeze()
 
 
 def run_child(task, items, exiting):
