@@ -363,3 +363,73 @@ def test_notebook_reader_finds_cells_by_id_not_position(tmp_path):
     assert notebook.exercise_ids() == list(reversed(IDS))
     assert "def three_grads" in notebooks.source(notebook.answers("ch02.three_grads")[0][0])
     assert commands.ROOT == ROOT
+
+
+def no_course_notebook(folder):
+    folder.mkdir()
+    (folder / "notes.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# no exercise here"}]}), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("course", [lambda tmp: tmp / "nowhere", lambda tmp: course_of(tmp / "empty"),
+                                    lambda tmp: no_course_notebook(tmp / "notes")])
+def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
+    course = course(tmp_path)
+    (tmp_path / "submissions" / "a").mkdir(parents=True)
+    (tmp_path / "submissions" / "a" / EX02).write_text(json.dumps(load()), encoding="utf-8")
+    code = cli.main(["grade", str(tmp_path / "submissions"), "--out", str(tmp_path / "results"), "--course", str(course),
+                     "--jobs", "1"])
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and str(course) in error, error
+    assert not (tmp_path / "results").exists()
+
+
+# Run in a fresh interpreter, as the command runs: start a pool, then load the references as the grading process
+# does, then read the worker's memory (and, as a control, the memory of a process forked after the load).
+SCAN_WORKER = r"""
+import os, sys, time
+from helpers.grading.pool import Pool
+
+def holds(pid, needle):
+    found, maps = False, open(f"/proc/{pid}/smaps").read().split("\n")
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        for number, line in enumerate(maps):
+            fields = line.split()
+            if len(fields) < 5 or "-" not in fields[0] or not fields[1].startswith("r"):
+                continue
+            rss = next((int(l.split()[1]) for l in maps[number + 1:number + 20] if l.startswith("Rss:")), 0)
+            if not rss:
+                continue
+            start, end = (int(a, 16) for a in fields[0].split("-"))
+            try:
+                memory.seek(start)
+                found = found or needle in memory.read(end - start)
+            except OSError:
+                continue
+    return found
+
+pool = Pool(1)
+list(pool.run([{"id": 0, "items": [], "timeout": 5, "cpu_seconds": 5, "memory_mb": 0, "hidden": []}]))  # warmed up
+worker = pool.workers[0].process.pid
+import helpers.exercises
+control = os.fork()
+if control == 0:
+    time.sleep(60)
+    os._exit(0)
+needle = os.path.join(os.path.dirname(helpers.exercises.__file__), "ch02.py").encode()
+print(open(f"/proc/{worker}/cmdline", "rb").read() == open("/proc/self/cmdline", "rb").read(),
+      holds(worker, needle), holds(control, needle))
+os.kill(control, 9)
+pool.close()
+"""
+
+
+def test_workers_never_hold_the_references():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SCAN_WORKER], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if "PermissionError" in done.stderr:
+        pytest.skip("this system does not let a process read its children's memory")
+    assert done.stdout.split() == ["True", "False", "True"], done.stderr
