@@ -47,6 +47,9 @@ def run_grade(args):
             print(f"autograd-course grade: {folder} is not a folder", file=sys.stderr)
             return 2
     started = time.perf_counter()
+    from helpers.grading import report
+
+    histogram = report.Histogram()  # imports matplotlib on the other core while this process imports torch
     from helpers.grading.pool import Pool
 
     # The workers are forked from this process now: it has imported torch and the checker core, but not
@@ -54,7 +57,6 @@ def run_grade(args):
     pool = Pool(max(1, args.jobs))
 
     from helpers.exercises import EXERCISES
-    from helpers.grading import report
     from helpers.grading.grade import NoExercises, grade
 
     settings, bar = _settings(args), _ProgressBar()
@@ -62,6 +64,7 @@ def run_grade(args):
         course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool)
     except (KeyboardInterrupt, NoExercises) as error:
         pool.__exit__(type(error), None, None)
+        histogram.stop()
         bar.close()
         if isinstance(error, NoExercises):
             print(f"autograd-course grade: {error}", file=sys.stderr)
@@ -71,7 +74,7 @@ def run_grade(args):
         return 130
     bar.close()
     seconds = time.perf_counter() - started
-    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds)
+    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, histogram)
     print(text)
     counts = Counter(r["status"] for r in records)
     notebooks = len({(r["student"], r["notebook"]) for r in records if r["notebook"]})

@@ -2,12 +2,19 @@
 
 Everything is written atomically at the end of a run (results.jsonl is the durable log kept during it).
 Feedback shows each exercise's status and the checker's diagnosis, never the hidden inputs or a solution.
+The histogram may be drawn by a helper process (``Histogram``, ``python -m helpers.grading.report``) that
+imported matplotlib while the grading process imported torch.
 """
 import csv
 import html
 import io
+import json
+import os
 import statistics
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 from helpers.grading.results import write_atomically
 from helpers.grading.statuses import PROBLEMS, STATUSES, say
@@ -90,13 +97,13 @@ def summary(exercise_ids, records, seconds=None):
 
 
 def write_histogram(path, records):
-    import matplotlib
+    rows = by_student(records).values()
+    _draw(path, [sum(r["score"] for r in mine) for mine in rows], max([sum(r["points"] for r in mine) for mine in rows] or [1]))
 
-    matplotlib.use("Agg")
+
+def _draw(path, totals, most):
     from matplotlib.figure import Figure
 
-    totals = [sum(r["score"] for r in rows) for rows in by_student(records).values()]
-    most = max([sum(r["points"] for r in rows) for rows in by_student(records).values()] or [1])
     figure = Figure(figsize=(6, 3.5))
     axes = figure.subplots()
     axes.hist(totals, bins=[x - 0.5 for x in range(int(most) + 2)], color="#1e8e3e", edgecolor="white")
@@ -106,13 +113,65 @@ def write_histogram(path, records):
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
-    write_atomically(path, buffer.getvalue(), mode="wb")
+    write_atomically(Path(path), buffer.getvalue(), mode="wb")
 
 
-def write_all(out, exercise_ids, records, lang, seconds):
+class Histogram:
+    """histogram.png drawn by a helper process started with the command, which imports matplotlib (0.5 s) on
+    the core the grading process leaves idle while it imports torch, instead of at the end of the run."""
+
+    def __init__(self):
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self.process = subprocess.Popen([sys.executable, "-m", "helpers.grading.report"], cwd=root, env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.request = None
+
+    def draw(self, path, records):
+        """Send the totals; the helper writes ``path`` while this process writes the other reports."""
+        self.request = (path, records)
+        rows = by_student(records).values()
+        totals = [sum(r["score"] for r in mine) for mine in rows]
+        most = max([sum(r["points"] for r in mine) for mine in rows] or [1])
+        try:
+            self.process.stdin.write(json.dumps({"path": str(path), "totals": totals, "most": most}).encode())
+            self.process.stdin.close()
+        except OSError:
+            pass
+
+    def wait(self):
+        """Until ``path`` is written: by the helper, or here if the helper failed."""
+        try:
+            failed = self.process.wait(timeout=60) != 0
+        except subprocess.TimeoutExpired:
+            self.stop()
+            failed = True
+        if failed:
+            write_histogram(*self.request)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def write_all(out, exercise_ids, records, lang, seconds, histogram=None):
+    if histogram:
+        histogram.draw(out / "histogram.png", records)
     write_grades(out / "grades.csv", exercise_ids, records)
     write_feedback(out / "feedback", records, lang)
     text = summary(exercise_ids, records, seconds)
     write_atomically(out / "summary.md", text)
-    write_histogram(out / "histogram.png", records)
+    if histogram:
+        histogram.wait()
+    else:
+        write_histogram(out / "histogram.png", records)
     return text
+
+
+if __name__ == "__main__":  # the helper of ``Histogram``
+    import matplotlib.backends.backend_agg  # noqa: F401 -- now, before the request comes
+    import matplotlib.figure  # noqa: F401
+
+    request = json.loads(sys.stdin.read() or "null")
+    if request:
+        _draw(request["path"], request["totals"], request["most"])
