@@ -433,3 +433,40 @@ def test_workers_never_hold_the_references():
     if "PermissionError" in done.stderr:
         pytest.skip("this system does not let a process read its children's memory")
     assert done.stdout.split() == ["True", "False", "True"], done.stderr
+
+
+INTERRUPT = r"""
+import os, sys
+from helpers import cli
+from helpers.grading import commands
+
+class Interrupt:
+    def __call__(self, done, total):
+        if done:
+            raise KeyboardInterrupt
+    def close(self):
+        pass
+
+commands._ProgressBar = Interrupt
+print(cli.main(["grade", sys.argv[1], "--out", sys.argv[2], "--course", sys.argv[3], "--jobs", "2"]))
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a worker or helper is left")
+except ChildProcessError:
+    print("none left")
+"""
+
+
+def test_an_interrupted_command_stops_its_forked_workers(tmp_path):
+    import subprocess
+    import sys
+
+    submissions, results = tmp_path / "submissions", tmp_path / "results"
+    for student in "abc":
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / EX02).write_text(json.dumps(load()), encoding="utf-8")
+    course = course_of(tmp_path / "course", EX02)
+    done = subprocess.run([sys.executable, "-c", INTERRUPT, str(submissions), str(results), str(course)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["130", "none", "left"], done.stderr
+    assert "interrupted" in done.stderr and (results / "results.jsonl").read_text().count("\n") >= len(IDS)

@@ -85,17 +85,19 @@ class _Forked:
     """What the pool uses of ``subprocess.Popen``, for a worker forked from this process."""
 
     def __init__(self, pid):
-        self.pid = pid
+        self.pid, self.status = pid, None
 
     def wait(self, timeout=None):
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
+        while self.status is None:
             pid, status = os.waitpid(self.pid, 0 if deadline is None else os.WNOHANG)
             if pid:
-                return status
+                self.status = status
+                break
             if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("grading worker", timeout)
             time.sleep(0.01)
+        return self.status
 
 
 class Pool:
