@@ -69,9 +69,9 @@ def run_once(assignments, students, jobs, timeout):
             (course / path.name).write_bytes(path.read_bytes())
         synthetic_class(submissions, assignments, students)
         started_at, started = time.time(), time.perf_counter()
-        process = subprocess.run([sys.executable, "-m", "helpers.cli", "grade", str(submissions), "--out",
-                                  str(results), "--jobs", str(jobs), "--timeout", str(timeout), "--course", str(course)],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        command = [sys.executable, "-m", "helpers.cli", "grade", str(submissions), "--out", str(results),
+                   "--jobs", str(jobs), "--timeout", str(timeout), "--course", str(course)]
+        process = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         total = time.perf_counter() - started
         if process.returncode:
             raise SystemExit(process.stdout)

@@ -378,8 +378,8 @@ def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
     course = course(tmp_path)
     (tmp_path / "submissions" / "a").mkdir(parents=True)
     (tmp_path / "submissions" / "a" / EX02).write_text(json.dumps(load()), encoding="utf-8")
-    code = cli.main(["grade", str(tmp_path / "submissions"), "--out", str(tmp_path / "results"), "--course", str(course),
-                     "--jobs", "1"])
+    code = cli.main(["grade", str(tmp_path / "submissions"), "--out", str(tmp_path / "results"),
+                     "--course", str(course), "--jobs", "1"])
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1 and str(course) in error, error
     assert not (tmp_path / "results").exists()

@@ -97,8 +97,14 @@ def summary(exercise_ids, records, seconds=None):
 
 
 def write_histogram(path, records):
+    _draw(path, *_totals(records))
+
+
+def _totals(records):
+    """Each student's total, and the most points a student could have."""
     rows = by_student(records).values()
-    _draw(path, [sum(r["score"] for r in mine) for mine in rows], max([sum(r["points"] for r in mine) for mine in rows] or [1]))
+    most = max([sum(r["points"] for r in mine) for mine in rows] or [1])
+    return [sum(r["score"] for r in mine) for mine in rows], most
 
 
 def _draw(path, totals, most):
@@ -130,9 +136,7 @@ class Histogram:
     def draw(self, path, records):
         """Send the totals; the helper writes ``path`` while this process writes the other reports."""
         self.request = (path, records)
-        rows = by_student(records).values()
-        totals = [sum(r["score"] for r in mine) for mine in rows]
-        most = max([sum(r["points"] for r in mine) for mine in rows] or [1])
+        totals, most = _totals(records)
         try:
             self.process.stdin.write(json.dumps({"path": str(path), "totals": totals, "most": most}).encode())
             self.process.stdin.close()
