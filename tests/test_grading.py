@@ -266,7 +266,7 @@ def test_duplicates_reordering_and_output(graded):
 def test_student_code_cannot_pass_a_wrong_answer(graded, student):
     record = graded["records"][student, "ch02.no_zero"]
     assert record["status"] != "pass" and record["score"] == 0, record
-    # A notebook's exercises share one child process, so sabotage (patched builtins, forged report lines) may
+    # A student's exercises share one child process, so sabotage (patched builtins, forged report lines) may
     # also sink the same student's later exercises, but it can never raise a score.
     assert float(graded["rows"][student]["total"]) <= len(IDS) - 1
 
@@ -338,6 +338,39 @@ def test_rerun_after_interruption_keeps_and_reuses_records(tmp_path):
         assert final[record["student"], record["exercise"]] == record, "a finished record is reused, not redone"
     assert [r["status"] for r in records if r["student"] == "b"].count("fail") == 1
     assert sum(1 for _ in (results / "results.jsonl").open()) == 3 * len(IDS)
+
+
+EX01 = "ex01_backward_basics.ipynb"
+MARK = "torch.graded_for = getattr(torch, 'graded_for', []) + [{student!r}]\n"  # a patch that outlives its namespace
+PROBE = "grad_without_zero = torch.tensor([1.0, 5.0, 9.0, 13.0] if torch.graded_for == [{student!r}] else [0.0])\n"
+
+
+def test_one_child_per_student_never_shared(tmp_path):
+    """A patch on torch in a student's first notebook is seen by that student's second notebook (one child runs
+    the whole submission) and by no other student's (a fresh child each); a crash in the first notebook costs
+    the student nothing else (a fresh child takes over)."""
+    from helpers.exercises import EXERCISES
+
+    first = "ch01.leaf"
+    good_leaf = "".join(answer_cell(load(EX01), first)["source"])
+    submissions = tmp_path / "submissions"
+    for student in ("a", "b", "c"):
+        mine = with_answer(first, "import os\nos._exit(3)\n" if student == "c" else MARK.format(student=student)
+                           + good_leaf, EX01)
+        probed = load() if student == "c" else with_answer("ch02.no_zero", PROBE.format(student=student))
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / EX01).write_text(json.dumps(mine), encoding="utf-8")
+        (submissions / student / EX02).write_text(json.dumps(probed), encoding="utf-8")
+    course = course_of(tmp_path / "course", EX01, EX02)
+    settings = grading.Settings(timeout=5, memory_mb=512, jobs=1)  # one worker: every student forked from it
+    _, _, records = grading.grade(submissions, tmp_path / "results", course, EXERCISES, settings)
+    ex01_ids = notebooks.read(COURSE / EX01).exercise_ids()
+    assert len(records) == 3 * (len(ex01_ids) + len(IDS))
+    for record in records:
+        if (record["student"], record["exercise"]) == ("c", first):
+            assert record["status"] == "crashed" and "exit code 3" in record["detail"], record
+        else:
+            assert record["status"] == "pass", record
 
 
 def test_check_command_exit_codes(tmp_path, capsys):

@@ -1,10 +1,11 @@
 """The forked child that runs one student's answer cells, one exercise after another, and reports plain data.
 
-It runs after ``os.fork()`` in a grading worker: limits first, then the walls of ``guard``; then, for each
+It runs after ``os.fork()`` in a grading worker, for one student's exercises (from all of the student's
+notebooks; never another student's): limits first, then the walls of ``guard``; then, for each
 exercise, the instructor's setup cell and the student's answer cell in a fresh namespace, and
 ``helpers.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
 trusts none of it beyond its shape. If an exercise ends the child (a timeout, a crash, a memory bomb), the
-worker starts a fresh child for the exercises after it, so one exercise cannot cost the others.
+worker starts a fresh child for the student's exercises after it, so one exercise cannot cost the others.
 """
 import json
 import linecache

@@ -97,7 +97,7 @@ def run_check(args):
         return 2
     from helpers.grading.pool import Pool
 
-    pool = Pool(1)  # one notebook is one task; forked before the references load, as in run_grade
+    pool = Pool(1)  # one student is one task; forked before the references load, as in run_grade
 
     from helpers.exercises import EXERCISES
     from helpers.grading.grade import NoExercises, grade

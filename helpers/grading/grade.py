@@ -2,8 +2,9 @@
 
 Only this process imports the reference solutions. It draws one fresh seed per exercise per run, sends
 the resulting inputs to the children as plain data, and calls ``exercise.judge`` on what comes back, so
-nothing a student's code does in its own process can decide its grade. Every (student, exercise) gets
-exactly one record with a status and a reason, whatever the submission looks like.
+nothing a student's code does in its own process can decide its grade. A student's exercises, from all of
+the student's notebooks, are one task: a fresh child runs them, and no other student's. Every
+(student, exercise) gets exactly one record with a status and a reason, whatever the submission looks like.
 """
 import ast
 import hashlib
@@ -138,7 +139,7 @@ class Judge:
         self.cache = {}
 
     def task(self, number, jobs, setups, hidden):
-        """The worker's task for one student's notebook: every exercise to run in it, as plain data."""
+        """The worker's task for one student: every exercise to run, in course order, as plain data."""
         for job in jobs:
             if not _calls_function(job.exercise) and type(job.exercise).observe is not Exercise.observe:
                 raise TypeError(f"{job.exercise.id}: the grader cannot observe a {type(job.exercise).__name__}")
@@ -261,9 +262,9 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
     jobs, records, groups = [], {}, []
 
     def tasks():
-        """One task per student's notebook, planned only when a worker has room for it."""
+        """One task per student (all of the student's notebooks), planned only when a worker has room for it."""
         for student in students:
-            waiting = {}
+            waiting = []
             for job in plan(student, submissions / student, course, stamp, settings.lang):
                 jobs.append(job)
                 earlier = log.get(job.student, job.exercise.id, job.key)
@@ -272,13 +273,13 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
                 elif job.record:
                     records[job.student, job.exercise.id] = log.append(_record(job, job.record, None))
                 else:
-                    waiting.setdefault(job.notebook, []).append(job)
-            decided = len(course.exercises) - sum(len(group) for group in waiting.values())
+                    waiting.append(job)
+            decided = len(course.exercises) - len(waiting)
             if progress and decided:
                 progress(decided, total)
-            for group in waiting.values():
-                groups.append(group)
-                yield judge.task(len(groups) - 1, group, course.setups, hidden)
+            if waiting:
+                groups.append(waiting)
+                yield judge.task(len(groups) - 1, waiting, course.setups, hidden)
 
     if progress:
         progress(0, total)

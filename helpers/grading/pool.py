@@ -1,13 +1,13 @@
 """The grading process's side of the workers: start them, feed them tasks, collect replies, replace the dead.
 
-A task is one student's notebook. Each worker (``helpers.grading.worker``) pays the torch import once: the
-workers of a fresh grading process are forked from it after it imported torch, before it loads the
-reference solutions; a worker started once they are loaded (a replacement, or a pool started by a
-process that holds them) is a fresh interpreter. Two tasks are kept in flight per worker so it never
-waits for the grading process; tasks are drawn from an iterator only when a worker has room, so the
-grading process plans the class while the workers grade it. A worker that stops answering (a child it
-could not kill, a crash) is killed with its process group and replaced; its current task is reported as
-crashed and the tasks queued behind it go to the pool again.
+A task is one student's submission: the exercises of all of the student's notebooks. Each worker
+(``helpers.grading.worker``) pays the torch import once: the workers of a fresh grading process are forked
+from it after it imported torch, before it loads the reference solutions; a worker started once they are
+loaded (a replacement, or a pool started by a process that holds them) is a fresh interpreter. Two tasks are
+kept in flight per worker so it never waits for the grading process; tasks are drawn from an iterator only
+when a worker has room, so the grading process plans the class while the workers grade it. A worker that
+stops answering (a child it could not kill, a crash) is killed with its process group and replaced; its
+current task is reported as crashed and the tasks queued behind it go to the pool again.
 """
 import collections
 import json

@@ -1,14 +1,15 @@
-"""A grading worker: a fork server that imports torch once and forks a fresh child for every notebook.
+"""A grading worker: a fork server that imports torch once and forks a fresh child for every student.
 
 The command line forks its workers from the grading process right after importing torch and the checker
 core, before it imports the reference solutions (``helpers.exercises``) or reads a submission
 (``serve_forked``); a worker started later, once the references are loaded, is a fresh interpreter
 (``python -m helpers.grading.worker``). Either way no worker, and so no child, has the references in memory.
-Protocol: one JSON task (one student's notebook: its exercises as ``items``) per line on stdin, one JSON
-reply per line on stdout, in order. The child reports one line per exercise; the worker gives each exercise
-its own wall-clock limit, kills the child's process group when it is exceeded, and forks a fresh child for
-the exercises left after any exercise that ended its child. Reports are passed on as raw text for the
-grading process to check.
+Protocol: one JSON task (one student's submission: the exercises of all of the student's notebooks, as
+``items``) per line on stdin, one JSON reply per line on stdout, in order. A child runs the exercises of one
+task only, so students never share a child. The child reports one line per exercise; the worker gives each
+exercise its own wall-clock limit, kills the child's process group when it is exceeded, and forks a fresh
+child for the student's exercises left after any exercise that ended its child. Reports are passed on as raw
+text for the grading process to check.
 """
 import gc
 import json
