@@ -72,8 +72,11 @@ def _read_tensor(plain, depth):
     return info
 
 
-def observe_function(answer, inputs):
-    """Call the student's function on each tuple of ``inputs`` and describe what came back (or what it raised)."""
+def observe_function(answer, inputs, with_source=True):
+    """Call the student's function on each tuple of ``inputs`` and describe what came back (or what it raised).
+
+    ``with_source=False`` leaves out the function's source: the grader reads it from the answer cell itself.
+    """
     if answer is Ellipsis or is_placeholder(answer):
         return {"todo": True}
     if not callable(answer):
@@ -91,7 +94,7 @@ def observe_function(answer, inputs):
         if caught:
             result["warnings"] = [_text_of(w.message) for w in caught[:3]]
         results.append(result)
-    return {"results": results, "source": source_of(answer)}
+    return {"results": results, "source": source_of(answer) if with_source else ""}
 
 
 def _text_of(error):

@@ -52,8 +52,11 @@ def run_grade(args):
     histogram = report.Histogram()  # imports matplotlib on the other core while this process imports torch
     from helpers.grading.pool import Pool
 
-    # The workers are forked from this process now: it has imported torch and the checker core, but not
-    # the references, and has read no submission.
+    from helpers.grading.worker import warm_up
+
+    # The workers are forked from this process now: it has imported torch and the checker core and warmed
+    # them up (once for all workers), but not imported the references, and has read no submission.
+    warm_up()
     pool = Pool(max(1, args.jobs))
 
     from helpers.exercises import EXERCISES

@@ -11,6 +11,7 @@ exercise its own wall-clock limit, kills the child's process group when it is ex
 child for the student's exercises left after any exercise that ended its child. Reports are passed on as raw
 text for the grading process to check.
 """
+import functools
 import gc
 import json
 import os
@@ -30,10 +31,12 @@ from helpers.grading import child
 REPORT_LIMIT = 8 * 2**20  # bytes of observation a child may send for one exercise
 
 
+@functools.cache
 def warm_up():
     """Run once what answers commonly use, so each child inherits it instead of importing it itself.
 
     (A non-scalar ``backward(gradient)`` alone imports torch.fx and sympy lazily: 0.6 s in every child.)
+    The grading process calls it before forking its workers, so it is paid once, not once per worker.
     """
     import torch.fx.experimental.symbolic_shapes  # noqa: F401
 
