@@ -1,7 +1,7 @@
 """The graph drawing: what the walk finds behind a tensor, and that it draws without a graphviz binary."""
 import torch
 
-from helpers.graph import describe_graph, draw_graph
+from helpers.chapters.graph import describe_graph, draw_graph
 
 
 def test_backward_basics_graph_before_and_after_backward():

@@ -69,3 +69,55 @@ def test_chapters_assert_what_they_claim():
     for path in CHAPTERS:
         source = "\n".join(cell.source for cell in code_cells(load(path)))
         assert "assert" in source, f"{path.name} claims gradients but asserts none"
+
+
+FIRST_EIGHT = [path for path in CHAPTERS if path.stem[:2] <= "08"]
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$", re.M)
+LINK = re.compile(r"\]\(([^)\s]+?\.ipynb)(?:#([^)\s]+))?\)")
+
+
+def markdown_of(path):
+    return [cell.source for cell in load(path).cells if cell.cell_type == "markdown"]
+
+
+def heading_id(text):
+    """The id JupyterLab gives a rendered heading: its text, spaces replaced by hyphens."""
+    plain = re.sub(r"`([^`]*)`", r"\1", text).replace("**", "")
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", plain)
+    return plain.replace(" ", "-")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_one_sitting(path):
+    assert len(load(path).cells) <= 45
+
+
+def test_first_eight_chapters_keep_to_the_prose_budget():
+    characters = sum(len(source) for path in FIRST_EIGHT for source in markdown_of(path))
+    assert characters <= 42_000, f"{characters} characters of markdown in chapters 01-08"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_student_text_is_self_contained_and_free_of_build_details(path):
+    notebook = load(path)
+    for index, cell in enumerate(notebook.cells):
+        assert "笔记" not in cell.source, f"cell {index} cites the study notes, which students never see"
+        assert "nbval" not in cell.source.lower(), f"cell {index}: nbval belongs in cell tags, not in text"
+        for heading in HEADING.finditer(cell.source if cell.cell_type == "markdown" else ""):
+            assert heading.start() == 0, f"cell {index}: the heading {heading.group(0)!r} must start its own cell"
+
+
+def test_checker_messages_do_not_cite_the_notes():
+    for path in sorted((ROOT / "helpers" / "exercises").glob("ch*.py")):
+        assert "笔记" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_links_point_to_existing_notebooks_and_headings(path):
+    for source in markdown_of(path):
+        for target, anchor in LINK.findall(source):
+            linked = (path.parent / target).resolve()
+            assert linked.exists(), f"{target} does not exist"
+            if anchor:
+                ids = {heading_id(h.group(2)) for s in markdown_of(linked) for h in HEADING.finditer(s)}
+                assert anchor in ids, f"{target}#{anchor}: no such heading (known: {sorted(ids)[:8]} ...)"

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import torch
 
-from helpers import widgets as W
+from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, panel
 
 
 @pytest.mark.parametrize("expression, expected", [
@@ -15,39 +15,39 @@ from helpers import widgets as W
     ("mean(3(x+2)²)", lambda x: torch.full((2, 2), 4.5)),
 ])
 def test_backward_basics_state(expression, expected):
-    state = W.backward_basics_state(expression)
+    state = ch01.backward_basics_state(expression)
     assert torch.allclose(state["grad"], expected(state["x"])) and state["matches"]
     leaf = next(node for node in state["graph"].nodes if node.kind == "leaf")
-    assert leaf.title == "x" and leaf.facts["grad"] == W._fmt(state["grad"])
+    assert leaf.title == "x" and leaf.facts["grad"] == panel.fmt(state["grad"])
 
 
 def test_backward_basics_values_from_the_notes():
-    assert W.backward_basics_state("2·xᵀx")["y"].item() == 28.0
-    assert W.backward_basics_state("mean(3(x+2)²)")["y"].item() == 27.0
+    assert ch01.backward_basics_state("2·xᵀx")["y"].item() == 28.0
+    assert ch01.backward_basics_state("mean(3(x+2)²)")["y"].item() == 27.0
 
 
 def test_zeroing_history_accumulates_and_resets():
-    history = W.zeroing_history(["zero", "backward", "backward", "zero", "backward", "none", "backward"])
+    history = ch02.zeroing_history(["zero", "backward", "backward", "zero", "backward", "none", "backward"])
     assert [entry["multiple"] for entry in history] == [None, 4, 8, 0, 4, None, 4]
     assert history[0]["error"] == "AttributeError: 'NoneType' object has no attribute 'zero_'"
     assert history[5]["grad"] is None and history[5]["error"] is None
     assert torch.equal(history[2]["grad"], 8 * torch.arange(4.0))
-    text = W._history_text(history)
+    text = ch02._history_text(history)
     assert " 3. y = 2 * torch.dot(x, x); y.backward()" in text and "x.grad = [0, 8, 16, 24] = 8x" in text
     with pytest.raises(ValueError):
-        W.zeroing_history(["backwards"])
+        ch02.zeroing_history(["backwards"])
 
 
 @pytest.mark.parametrize("w", [(1.0, 1.0, 1.0), (1.0, 0.5, -1.0), (0.0, 0.0, 2.0)])
 def test_vjp_state_is_w_transpose_jacobian(w):
-    state = W.vjp_state(*w)
+    state = ch03.vjp_state(*w)
     assert torch.equal(state["jacobian"], torch.tensor([[2.0, 2, 1], [1, 12, 6], [2, 4, 27]]))
     assert torch.allclose(state["grad"], torch.tensor(w) @ state["jacobian"])
     assert torch.allclose(state["wTJ"], state["grad"])
 
 
 def test_vjp_state_with_ones_is_the_chapter_value():
-    assert W.vjp_state(1, 1, 1)["grad"].tolist() == [5.0, 18.0, 34.0]
+    assert ch03.vjp_state(1, 1, 1)["grad"].tolist() == [5.0, 18.0, 34.0]
 
 
 @pytest.mark.parametrize("example, cut, grad", [
@@ -55,16 +55,16 @@ def test_vjp_state_with_ones_is_the_chapter_value():
     ("no_grad", True, 2.0), ("no_grad", False, 5.0), (".data", True, [2.0]),
 ])
 def test_detach_state_gradients(example, cut, grad):
-    state = W.detach_state(example, cut)
+    state = ch04.detach_state(example, cut)
     assert state["error"] is None and state["grad"].tolist() == grad
     kinds = [node.kind for node in state["graph"].nodes]
     assert ("cut" in kinds) == (cut and example != ".data")  # .data leaves the graph itself untouched
 
 
 def test_detach_state_data_changes_the_value_and_plain_inplace_fails():
-    state = W.detach_state(".data", True)
+    state = ch04.detach_state(".data", True)
     assert state["x_start"].tolist() == [1.0] and state["x"].tolist() == [100.0]
-    state = W.detach_state(".data", False)
+    state = ch04.detach_state(".data", False)
     assert state["grad"] is None and state["x"].tolist() == [1.0]
     assert state["error"].startswith("RuntimeError: a leaf Variable that requires grad is being used in an in-place")
 
@@ -73,7 +73,7 @@ def test_detach_state_data_changes_the_value_and_plain_inplace_fails():
     (1.2, 9, "if", 1024), (0.97, 10, "if", 2048), (0.98, 9, "if", 1024), (-0.3, 11, "else", 409600),
 ])
 def test_control_flow_state(a, doublings, branch, factor):
-    state = W.control_flow_state(a)
+    state = ch05.control_flow_state(a)
     assert (state["doublings"], state["branch"], state["grad"]) == (doublings, branch, factor)
     assert state["grad"] == (2 ** (doublings + 1)) * (100 if branch == "else" else 1)
     assert math.isclose(state["ratio"], state["grad"], rel_tol=1e-6)
@@ -81,11 +81,11 @@ def test_control_flow_state(a, doublings, branch, factor):
 
 
 def test_control_flow_state_at_zero_does_not_loop_forever():
-    assert W.control_flow_state(0.0)["d"] is None
+    assert ch05.control_flow_state(0.0)["d"] is None
 
 
 def test_control_flow_curve_is_piecewise_linear():
-    curve = W.control_flow_curve()
+    curve = ch05.control_flow_curve()
     assert all(a != 0 for a, _ in curve)
     assert all(1000 <= d < 2000 for a, d in curve if a > 0)
     assert all(-200000 < d <= -100000 for a, d in curve if a < 0)
@@ -97,7 +97,7 @@ def test_control_flow_curve_is_piecewise_linear():
     ("sigmoid", lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
 ])
 def test_derivative_curve(name, derivative):
-    state = W.derivative_curve(name, 0.5)
+    state = ch06.derivative_curve(name, 0.5)
     assert torch.allclose(state["dy"], derivative(state["x"]), atol=1e-5)
     assert math.isclose(state["slope"], derivative(torch.tensor(0.5)).item(), rel_tol=1e-5)
     tangent_x, tangent_y = state["tangent"]
@@ -113,7 +113,7 @@ HIGHER_ORDER = {"sin": (torch.cos, lambda x: -torch.sin(x)), "x³": (lambda x: 3
 @pytest.mark.parametrize("x0", [-2.0, 0.5, 1.3])
 def test_higher_order_state_matches_calculus(name, x0):
     first, second = HIGHER_ORDER[name]
-    state = W.higher_order_state(name, x0)
+    state = ch07.higher_order_state(name, x0)
     at = torch.tensor(x0)
     assert math.isclose(state["d1"], first(at).item(), rel_tol=1e-5, abs_tol=1e-6)
     assert math.isclose(state["d2"], second(at).item(), rel_tol=1e-5, abs_tol=1e-6)
@@ -121,21 +121,21 @@ def test_higher_order_state_matches_calculus(name, x0):
 
 
 def test_higher_order_state_sin_second_derivative_is_minus_sin():
-    state = W.higher_order_state("sin", 0.7)
+    state = ch07.higher_order_state("sin", 0.7)
     assert math.isclose(state["d2"], -math.sin(0.7), rel_tol=1e-6)
     assert math.isclose(state["f"], math.sin(0.7), rel_tol=1e-6)
 
 
 def test_higher_order_graphs_grow_with_each_derivative():
-    nodes = W.higher_order_state("tanh", 0.5)["nodes"]
+    nodes = ch07.higher_order_state("tanh", 0.5)["nodes"]
     assert nodes["f"] == 2  # TanhBackward0 and x's AccumulateGrad
     assert nodes["f"] < nodes["d1"] < nodes["d2"]
-    assert W.count_nodes((torch.ones(2, requires_grad=True) * 3).sum()) == 3
+    assert ch07.count_nodes((torch.ones(2, requires_grad=True) * 3).sum()) == 3
 
 
 @pytest.mark.parametrize("name", HIGHER_ORDER)
 def test_higher_order_curves_by_autograd(name):
-    x, f, d1, d2 = W.higher_order_curves(name)
+    x, f, d1, d2 = ch07.higher_order_curves(name)
     first, second = HIGHER_ORDER[name]
     assert torch.allclose(d1, first(x), atol=1e-4) and torch.allclose(d2, second(x), atol=1e-4)
 
@@ -152,12 +152,12 @@ def _quoted_in_headings():
 def test_error_explorer_covers_every_error_chapter_8_quotes():
     quoted = _quoted_in_headings()
     assert len(quoted) == 11
-    assert {quote for _, quote, _, _ in W.ERRORS.values()} == quoted
+    assert {quote for _, quote, _, _ in ch08.ERRORS.values()} == quoted
 
 
-@pytest.mark.parametrize("name", W.ERRORS)
+@pytest.mark.parametrize("name", ch08.ERRORS)
 def test_error_explorer_runs_the_real_error_and_a_working_fix(name):
-    state = W.error_explorer_state(name)
+    state = ch08.error_explorer_state(name)
     assert state["quote"] in state["error"]  # the live message is the one the chapter quotes
     kind = "UserWarning" if state["section"] == "8.8" else "RuntimeError"
     assert state["error"].startswith(f"{kind}: ")
@@ -165,13 +165,13 @@ def test_error_explorer_runs_the_real_error_and_a_working_fix(name):
 
 
 def test_run_snippet_reports_errors_then_warnings_and_keeps_prints():
-    assert W.run_snippet("print(1 + 1)") == ("2\n", None)
-    assert W.run_snippet("import warnings; warnings.warn('careful')") == ("", "UserWarning: careful")
-    assert W.run_snippet("print('a'); 1 / 0") == ("a\n", "ZeroDivisionError: division by zero")
+    assert ch08.run_snippet("print(1 + 1)") == ("2\n", None)
+    assert ch08.run_snippet("import warnings; warnings.warn('careful')") == ("", "UserWarning: careful")
+    assert ch08.run_snippet("print('a'); 1 / 0") == ("a\n", "ZeroDivisionError: division by zero")
 
 
-BUILDERS = [W.backward_basics_widget, W.zeroing_widget, W.vjp_widget, W.detach_widget, W.control_flow_widget,
-            W.derivative_widget, W.higher_order_widget, W.error_explorer_widget]
+BUILDERS = [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget, ch05.control_flow_widget,
+            ch06.derivative_widget, ch07.higher_order_widget, ch08.error_explorer_widget]
 
 
 def _descendants(widget):
@@ -194,8 +194,8 @@ def _move(control):
 def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     panel = build()
     assert repr(panel).startswith("[交互：") and len(repr(panel)) < 110  # the text nbval compares
-    main = [w for w in _descendants(panel) if W.MAIN in w._dom_classes]
-    outputs = [w for w in _descendants(panel) if W.OUTPUT in w._dom_classes]
+    main = [w for w in _descendants(panel) if panel.MAIN in w._dom_classes]
+    outputs = [w for w in _descendants(panel) if panel.OUTPUT in w._dom_classes]
     assert len(main) == 1 and len(outputs) == 1
     before = outputs[0].outputs
     assert before and before[0]["output_type"] == "stream"

@@ -106,7 +106,7 @@ def test_chapter_runs_in_jupyterlab_and_its_widget_responds(notebook, lab, brows
         controls = page.locator(".agc-main-control")
         if controls.count() == 0:
             page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
-            pytest.fail(f"{name}: no widget with class agc-main-control (add one of helpers.widgets' widgets)",
+            pytest.fail(f"{name}: no widget with class agc-main-control (add the chapter's widget from helpers.chapters)",
                         pytrace=False)
         control = controls.first
         output = control.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]").locator(
