@@ -5,7 +5,7 @@ workers before the command line itself pays for importing torch.
 """
 import importlib
 
-_PUBLIC = {"check": "helpers.exercise", "draw_graph": "helpers.chapters.graph",
+_PUBLIC = {"check": "helpers.checking.check", "draw_graph": "helpers.chapters.graph",
            "expect_error": "helpers.chapters.demo", "expect_warning": "helpers.chapters.demo"}
 
 __all__ = sorted(_PUBLIC)

@@ -98,3 +98,8 @@ def language(lang=None):
 def say(key, lang=None, **fields):
     """The message ``key`` in the chosen language, with ``fields`` filled in."""
     return MESSAGES[key][language(lang)].format(**fields)
+
+
+def text(message, lang):
+    """An exercise's own message: a plain string or a {"zh": ..., "en": ...} dict."""
+    return message if isinstance(message, str) else message[language(lang)]

@@ -8,7 +8,7 @@ import torch
 
 from exercise_support import ids_of
 from helpers import check
-from helpers.exercise import FunctionExercise
+from helpers.checking.kinds import FunctionExercise
 
 CHAPTERS = ("ch01", "ch02", "ch03")
 

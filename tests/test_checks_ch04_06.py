@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from exercise_support import verdict
-from helpers.exercise import text
+from helpers.messages import text
 from helpers.exercises import EXERCISES
 from helpers.messages import say
 

@@ -12,7 +12,8 @@ import torch
 from torch.func import hessian, jacfwd, jacrev, jvp
 
 from exercise_support import ids_of, question, verdict
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.messages import text
 from helpers.exercises import EXERCISES
 from helpers.messages import say
 

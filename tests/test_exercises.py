@@ -15,7 +15,9 @@ import test_checks_ch01_03
 import test_checks_ch04_06
 import test_checks_ch07_08
 from exercise_support import HOSTILE, IDS, SOLUTIONS, ids_of, placeholder, question, verdict
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, check, text
+from helpers import check
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.messages import text
 from helpers.exercises import EXERCISES
 from helpers.messages import say
 

@@ -122,10 +122,10 @@ def corpus(results):
         # attacks: none of these may change a grade
         "patch_allclose": {EX02: with_answer("ch02.no_zero", "torch.allclose = lambda *a, **k: True\n"
                                                              "torch.Tensor.__eq__ = lambda *a: True\n" + WRONG_NO_ZERO)},
-        "patch_helpers": {EX02: with_answer("ch02.no_zero", "import helpers.exercise, helpers.verdict, helpers.observe\n"
-                                                            "helpers.exercise.diagnose = lambda *a, **k: None\n"
-                                                            "helpers.verdict.Verdict.passed = property(lambda s: True)\n"
-                                                            "helpers.observe.describe = lambda v, d=0: {'kind': 'number', 'value': 1.0}\n"
+        "patch_helpers": {EX02: with_answer("ch02.no_zero", "import helpers.checking.kinds, helpers.checking.verdict, helpers.checking.observe\n"
+                                                            "helpers.checking.kinds.diagnose = lambda *a, **k: None\n"
+                                                            "helpers.checking.verdict.Verdict.passed = property(lambda s: True)\n"
+                                                            "helpers.checking.observe.describe = lambda v, d=0: {'kind': 'number', 'value': 1.0}\n"
                                                             + WRONG_NO_ZERO)},
         "patch_builtins": {EX02: with_answer("ch02.no_zero", "import builtins\nbuiltins.isinstance = lambda *a: True\n"
                                                              "builtins.any = lambda *a: False\n" + WRONG_NO_ZERO)},

@@ -1,7 +1,7 @@
 """Exercises for chapter 1 (notebooks/01_backward_basics): requires_grad, y = 2xᵀx, leaves, second derivatives."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 def vectors(generator):

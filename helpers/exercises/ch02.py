@@ -1,7 +1,7 @@
 """Exercises for chapter 2 (notebooks/02_zeroing_gradients): accumulation, zeroing, backward twice, micro-batches."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 def vectors(generator):

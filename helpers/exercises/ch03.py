@@ -1,7 +1,7 @@
 """Exercises for chapter 3 (notebooks/03_scalar_backward): backward(w) as a vector-Jacobian product, Jacobians."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 def weighted_pairs(generator):

@@ -1,7 +1,7 @@
 """Exercises for chapter 4: detach, no_grad, inference_mode and .data."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 # --- ch04.detach_grad: z = u * x with u = (x * x).detach() ------------------------------------------------------

@@ -1,7 +1,7 @@
 """Exercises for chapter 5: gradients through Python control flow."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise
 
 
 def f(a):

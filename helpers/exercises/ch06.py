@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 def derivative(f, x):

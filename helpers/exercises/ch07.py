@@ -2,7 +2,7 @@
 
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 # Module-level test functions travel to the grading child by their source: only torch may appear in them.

@@ -1,7 +1,8 @@
 """Exercises for chapter 8: each gives a snippet that raises one of the chapter's errors; the student fixes it."""
 import torch
 
-from helpers.exercise import ChoiceExercise, FunctionExercise, ValueExercise, text
+from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.messages import text
 
 
 class LeafUpdateExercise(FunctionExercise):

@@ -3,7 +3,7 @@
 It runs after ``os.fork()`` in a grading worker, for one student's exercises (from all of the student's
 notebooks; never another student's): limits first, then the walls of ``guard``; then, for each
 exercise, the instructor's setup cell and the student's answer cell in a fresh namespace, and
-``helpers.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
+``helpers.checking.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
 trusts none of it beyond its shape. If an exercise ends the child (a timeout, a crash, a memory bomb), the
 worker starts a fresh child for the student's exercises after it, so one exercise cannot cost the others.
 """
@@ -16,7 +16,7 @@ import sys
 import traceback
 
 from helpers.grading import guard, wire
-from helpers.observe import describe, observe_function
+from helpers.checking.observe import describe, observe_function
 
 FILE_LIMIT = 16 * 2**20  # bytes any file the student writes may grow to
 

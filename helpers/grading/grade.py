@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.exercise import FunctionExercise, Exercise
+from helpers.checking.kinds import FunctionExercise, Exercise
 from helpers.grading import notebooks, wire
 from helpers.grading.pool import Pool
 from helpers.grading.results import ResultsLog

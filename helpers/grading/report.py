@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers.grading.results import write_atomically
 from helpers.grading.statuses import PROBLEMS, STATUSES, say
-from helpers.verdict import COLOURS, SYMBOLS
+from helpers.checking.verdict import COLOURS, SYMBOLS
 
 PROBLEM_COLOURS = ("#f1f3f4", "#5f6368")
 

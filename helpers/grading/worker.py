@@ -24,7 +24,7 @@ import time
 
 import torch
 
-import helpers.exercise  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
+import helpers.checking.check  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
 # it loads the reference solutions only inside check(), which the children cannot import.
 from helpers.grading import child
 

@@ -1,0 +1,141 @@
+"""Name the likely mistake: compare an observed answer (``helpers.checking.observe``) with the reference."""
+import math
+import re
+
+import torch
+
+from helpers.checking.observe import tensor_from
+from helpers.messages import say, text
+
+RTOL, ATOL = 1e-4, 1e-5
+
+# Classic autograd errors and the hint that explains each one.
+ERROR_HINTS = (
+    (r"grad can be implicitly created only for scalar outputs", "hint_nonscalar"),
+    (r"backward through the graph a second time", "hint_second_backward"),
+    (r"does not require grad and does not have a grad_fn", "hint_no_grad_fn"),
+    (r"(?i)only tensors of floating point", "hint_int_grad"),
+    (r"Can't call numpy\(\) on Tensor that requires grad", "hint_numpy"),
+    (r"in-place operation|modified by an inplace operation", "hint_inplace"),
+)
+
+
+def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, figures=True):
+    """None when ``result`` (a description) matches ``expected``; otherwise the message naming the mistake.
+
+    ``leaf`` asks for a leaf tensor that requires grad; ``figures=False`` leaves out the size of the error,
+    which would otherwise differ from run to run when the inputs are random.
+    """
+    kind = result.get("kind")
+    if kind == "exception":
+        message = str(result.get("message", ""))
+        hints = [say(key, lang) for pattern, key in ERROR_HINTS if re.search(pattern, message)]
+        return " ".join([say("raised", lang, error=f"{result.get('type')}: {_shorten(message)}")] + hints[:1])
+    if kind == "none":
+        return say("nonleaf_grad" if read_nonleaf_grad(result) else "returned_none", lang)
+    if isinstance(expected, (tuple, list)):
+        return _diagnose_sequence(result, expected, lang, plain, mistakes, figures)
+    expected = torch.as_tensor(expected, dtype=torch.float64)
+    if kind == "number" and expected.numel() == 1 and not leaf:
+        got = float(result["value"])  # "nan" and "inf" arrive as strings
+        if not math.isfinite(got):
+            return say("nan", lang)
+        return _compare(torch.tensor(got, dtype=torch.float64), expected.reshape(()), lang, mistakes, figures)
+    if kind != "tensor":
+        return say("not_tensor" if expected.dim() or leaf else "not_number", lang, got=kind_name(result))
+    if not (result["dtype"].startswith("float") or result["dtype"] in ("bfloat16", "half")):
+        return say("int_dtype", lang, got=result["dtype"])
+    if result["values"] is None:
+        return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
+    if plain and result["grad_fn"]:
+        return say("still_attached", lang, grad_fn=result["grad_fn"])
+    if plain and result["requires_grad"]:
+        return say("still_requires_grad", lang)
+    if leaf and not result["requires_grad"]:
+        return say("needs_grad", lang)
+    if leaf and not result["is_leaf"]:
+        return say("not_leaf", lang, grad_fn=result["grad_fn"])
+    got = tensor_from(result)
+    if not torch.isfinite(got).all() and torch.isfinite(expected).all():
+        return say("nan", lang)
+    return _compare(got, expected, lang, mistakes, figures)
+
+
+NON_LEAF_WARNING = "not a leaf Tensor is being accessed"
+
+
+def read_nonleaf_grad(result):
+    """True when the student's call warned that it read the .grad of a non-leaf tensor."""
+    return any(NON_LEAF_WARNING in str(warning) for warning in result.get("warnings", []))
+
+
+def _shorten(message, limit=300):
+    """The error message, cut at a sentence end (not mid-word) when it is long."""
+    if len(message) <= limit:
+        return message
+    cut = max(message.rfind(mark, 0, limit) for mark in (". ", "。", "\n"))
+    return message[:cut + 1 if cut > limit // 3 else limit] + " …"
+
+
+def _diagnose_sequence(result, expected, lang, plain, mistakes, figures):
+    items = result.get("items", []) if result.get("kind") == "sequence" else []
+    if result.get("kind") != "sequence" or result["length"] != len(expected):
+        return say("shape", lang, expected=say("n_results", lang, n=len(expected)), got=kind_name(result))
+    problems = [diagnose(item, want, lang, plain=plain, figures=figures) for item, want in zip(items, expected)]
+    if not any(problems):
+        return None
+    for wrong_values, message in mistakes:
+        if len(wrong_values) == len(items) and all(_matches(item, want) for item, want in zip(items, wrong_values)):
+            return text(message, lang)
+    index, problem = next((i, p) for i, p in enumerate(problems, 1) if p)
+    return say("nth_result", lang, index=index) + problem
+
+
+def _matches(description, value):
+    """True when a number or tensor description holds ``value`` (same shape, same values)."""
+    if description.get("kind") == "number":
+        got = torch.tensor(float(description["value"]), dtype=torch.float64)
+    elif description.get("kind") == "tensor" and description["values"] is not None:
+        got = tensor_from(description)
+    else:
+        return False
+    value = torch.as_tensor(value, dtype=torch.float64)
+    return got.shape == value.shape and bool(torch.allclose(got, value, rtol=RTOL, atol=ATOL))
+
+
+def _compare(got, expected, lang, mistakes, figures=True):
+    if got.shape == expected.shape and torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
+        return None
+    for wrong_value, message in mistakes:
+        wrong_value = torch.as_tensor(wrong_value, dtype=torch.float64)
+        if wrong_value.shape == got.shape and torch.allclose(got, wrong_value, rtol=RTOL, atol=ATOL):
+            return text(message, lang)
+    if got.shape != expected.shape:
+        return say("shape", lang, expected=tuple(expected.shape), got=tuple(got.shape))
+    if expected.abs().max() > ATOL:
+        for factor in (2, 3, 4, 5):
+            if torch.allclose(got, factor * expected, rtol=RTOL, atol=ATOL):
+                return say("accumulated", lang, factor=factor)
+        if torch.allclose(got, -expected, rtol=RTOL, atol=ATOL):
+            return say("negated", lang)
+    if not figures:
+        return say("wrong_results", lang)
+    return say("wrong_values", lang, error=float((got - expected).abs().max()))
+
+
+def kind_name(description):
+    """A short, student-facing name for what a description describes."""
+    if not description:
+        return "?"
+    kind = description.get("kind")
+    if kind == "tensor":
+        return f"tensor{tuple(description['shape'])}"
+    if kind in ("number", "sequence", "object", "function", "unreadable"):
+        return description.get("type", kind)
+    return kind
+
+
+def clone(args):
+    """Fresh copies of tensor arguments, so one call cannot leak state (such as .grad) into the next."""
+    return tuple(a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
+                 for a in args)
