@@ -14,8 +14,21 @@ def test_backward_basics_graph_before_and_after_backward():
         "2: constant",
         "x: leaf, shape (4,), value [0, 1, 2, 3]",
     ])
-    y.backward(retain_graph=True)
-    assert describe_graph(y, {"x": x}, lang="en").endswith("x: leaf, shape (4,), value [0, 1, 2, 3], grad [0, 4, 8, 12]")
+    y.backward()  # frees the saved 2; the drawing remembers it was a constant
+    after = describe_graph(y, {"x": x, "y": y}, lang="en")
+    assert "2: constant" in after and after.endswith("x: leaf, shape (4,), value [0, 1, 2, 3], grad [0, 4, 8, 12]")
+
+
+def test_constant_and_detached_input_are_drawn_differently_and_alike_after_backward():
+    x = torch.arange(4.0, requires_grad=True)
+    u = (x * x).detach()
+    z = (2 * (u * x)).sum()
+    before = draw_graph(z, {"x": x, "u": u})
+    z.backward()
+    after = draw_graph(z, {"x": x, "u": u})
+    kinds = {node.title: node.kind for node in after.nodes}
+    assert kinds["2"] == "constant" and kinds["u"] == "cut"
+    assert before.describe("en").split("\n")[:-1] == after.describe("en").split("\n")[:-1]  # the leaf gains its grad
 
 
 def test_shared_node_is_listed_once_and_layers_go_top_down():
@@ -42,7 +55,7 @@ def test_detached_input_is_cut_and_named():
     assert "u: cut off, no gradient flows here" in graph.describe("en")
 
 
-def test_no_grad_result_is_an_untracked_input():
+def test_an_input_nothing_saved_is_an_untracked_input():
     x = torch.tensor(1.0, requires_grad=True)
     y1 = x ** 2
     with torch.no_grad():
@@ -50,7 +63,7 @@ def test_no_grad_result_is_an_untracked_input():
     y3 = y1 + y2
     y3.backward()
     kinds = sorted(node.kind for node in draw_graph(y3).nodes)
-    assert kinds == ["cut", "leaf", "op", "op", "output"]
+    assert kinds == ["input", "leaf", "op", "op", "output"]  # AddBackward0 saves neither operand
     assert describe_graph(y3, {"x": x}, lang="en").endswith("x: leaf, shape (), value 1, grad 2")
 
 

@@ -5,10 +5,13 @@ a PNG drawing, while its text form (``describe()``, also its ``repr``) is a dete
 compares and tests assert on. Arrows point the way ``backward()`` travels: from the output down to the
 leaves, whose ``.grad`` is shown once backward has run.
 
-Inputs that do not require grad show up in ``next_functions`` as ``None``; they are drawn as a cut edge
-(a red cross and a dashed box): a detached tensor, a result computed under ``torch.no_grad()`` or a
-constant. Autograd does not record which of these it was; when the operation saved that input (``x * u``
-saves both), its value, or its name from ``names``, is shown.
+Inputs that do not require grad show up in ``next_functions`` as ``None``, and autograd does not record
+what they were. Where the operation saved the input (``x * u`` saves both operands), it is drawn as what it
+is: a Python number is a grey *constant* showing its value; a tensor (detached, computed under
+``torch.no_grad()``, or plain data) is a *cut*, a red cross and a dashed box, with its name from ``names``.
+Where nothing was saved (``x + u``), it is a plain *input* that needs no gradient. ``backward()`` frees the
+saved tensors, so what a drawing learns about a node is kept in the node's ``metadata``: a graph drawn before
+backward is drawn the same after it.
 """
 import io
 from dataclasses import dataclass, field
@@ -22,9 +25,11 @@ MAX_SHOWN = 6  # tensors with more elements are summarised by their shape only
 
 WORDS = {
     "zh": {"output": "输出", "leaf": "叶子", "shape": "形状", "value": "值", "grad": "grad", "next": "下一步",
-           "constant": "常数", "cut": "切断，梯度不流向这里", "no_graph": "不在计算图中（requires_grad=False）"},
+           "constant": "常数", "cut": "切断，梯度不流向这里", "input": "不需要梯度的输入",
+           "no_graph": "不在计算图中（requires_grad=False）"},
     "en": {"output": "output", "leaf": "leaf", "shape": "shape", "value": "value", "grad": "grad", "next": "next",
-           "constant": "constant", "cut": "cut off, no gradient flows here", "no_graph": "not in a graph (requires_grad=False)"},
+           "constant": "constant", "cut": "cut off, no gradient flows here", "input": "input needing no gradient",
+           "no_graph": "not in a graph (requires_grad=False)"},
 }
 STYLE = {  # kind: face colour, edge colour, line style
     "output": ("#c8e6c9", "#2e7d32", "-"),
@@ -32,7 +37,9 @@ STYLE = {  # kind: face colour, edge colour, line style
     "leaf": ("#fff3c4", "#b8860b", "-"),
     "constant": ("#eeeeee", "#9e9e9e", ":"),
     "cut": ("#f5f5f5", "#c62828", "--"),
+    "input": ("#fafafa", "#757575", "--"),
 }
+MEMO = "autograd_course_inputs"  # key in a node's metadata: what a drawing saw of its untracked inputs
 
 
 @dataclass
@@ -86,13 +93,13 @@ class Graph:
         drawn = []
         for parent, child in self.edges:
             kind = self.nodes[child].kind
-            colour = {"cut": "#c62828", "constant": "#9e9e9e"}.get(kind, "#424242")
+            colour = {"cut": "#c62828", "constant": "#9e9e9e", "input": "#757575"}.get(kind, "#424242")
             twin = self.edges.count((parent, child)) > 1  # x * x: two arrows to the same leaf, bent apart
             bend = (0.25 if drawn.count((parent, child)) else -0.25) if twin else 0.0
             drawn.append((parent, child))
             ax.annotate("", xy=(0.5, 1), xycoords=boxes[child], xytext=(0.5, 0), textcoords=boxes[parent],
                         arrowprops=dict(arrowstyle="-|>", color=colour, shrinkA=7, shrinkB=7, lw=1.3,
-                                        ls="--" if kind == "cut" else "-", connectionstyle=f"arc3,rad={bend}"))
+                                        ls="--" if kind in ("cut", "input") else "-", connectionstyle=f"arc3,rad={bend}"))
             if kind == "cut":
                 start, end = boxes[parent].get_position(), boxes[child].get_position()
                 ax.plot((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, marker="X", ms=11, color="#c62828",
@@ -115,7 +122,7 @@ class Graph:
         lines = [node.title]
         for key, value in node.facts.items():
             lines.append(f"{key} {value}" if key != "shape" else f"shape {value}")
-        if node.kind == "cut" and not node.facts:
+        if node.kind in ("cut", "input") and not node.facts:
             lines.append("no grad")
         return "\n".join(lines)
 
@@ -176,19 +183,26 @@ def describe_graph(t, names=None, lang=None):
 
 def _cut_input(fn, index, names):
     """Kind, title and facts of input ``index`` of ``fn``, an input that does not require grad."""
-    saved = None
+    memo = fn.metadata.setdefault(MEMO, {})
+    if index in memo:
+        return memo[index]
+    saved, freed = None, False
     if index < 2:
         try:
             saved = getattr(fn, ("_saved_self", "_saved_other")[index], None)
         except RuntimeError:  # saved tensors are freed by backward()
-            saved = None
+            freed = True
     if not isinstance(saved, torch.Tensor):
-        return "cut", "untracked", {}
-    if id(saved) in names:
-        return "cut", names[id(saved)], _tensor_facts(saved, grad=False)
-    if saved.dim() == 0:
-        return "constant", _values(saved), {}  # most likely a Python number that PyTorch wrapped
-    return "cut", "untracked", _tensor_facts(saved, grad=False)
+        found = "input", "untracked", {}
+    elif id(saved) in names:
+        found = "cut", names[id(saved)], _tensor_facts(saved, grad=False)
+    elif saved.dim() == 0:
+        found = "constant", _values(saved), {}  # a Python number that PyTorch wrapped
+    else:
+        found = "cut", "untracked", _tensor_facts(saved, grad=False)
+    if not freed:
+        memo[index] = found
+    return found
 
 
 def _tensor_facts(t, grad):
