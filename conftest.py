@@ -1,7 +1,9 @@
-"""Shared pytest set-up: the kernel environment nbval runs notebooks in."""
-import os
+"""Shared pytest set-up: nbval runs notebooks as ``autograd-course outputs`` does (helpers.authoring.run)."""
+from helpers.authoring.run import CELL_TIMEOUT, use_kernel_environment
 
-# The same variables as the Makefile, so `pytest` run by hand behaves like `make test`.
-os.environ.setdefault("IPYKERNEL_CELL_NAME", "<cell>")
-os.environ.setdefault("PYTHONHASHSEED", "0")
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+use_kernel_environment()
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "nbval_cell_timeout"):
+        config.option.nbval_cell_timeout = CELL_TIMEOUT

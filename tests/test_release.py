@@ -7,7 +7,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.cli import main
 from helpers.exercises import EXERCISES
-from helpers.release import VOLATILE_METADATA, ReleaseError, replace_regions, solution_lines, student_copy
+from helpers.authoring.release import VOLATILE_METADATA, ReleaseError, replace_regions, solution_lines, student_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("ex*.ipynb"))

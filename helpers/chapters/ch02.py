@@ -19,7 +19,7 @@ def zeroing_history(actions):
     for action in actions:
         error = None
         if action == "backward":
-            (2 * torch.dot(x, x)).backward()  # a fresh graph each time, as the notes do by re-running the cell
+            (2 * torch.dot(x, x)).backward()  # a fresh graph each time, like re-running the cell
         elif action == "zero":
             try:
                 x.grad.zero_()

@@ -16,7 +16,7 @@ DETACH_EXAMPLES = {  # name: (code with the cut, code without it)
 
 
 def detach_state(example, cut=True):
-    """Run one of the notes' examples with or without its cut: code, x before and after, x.grad or the error, graph."""
+    """Run one of the chapter's examples with or without its cut: code, x before and after, x.grad or the error, graph."""
     code = DETACH_EXAMPLES[example][0 if cut else 1]
     x = torch.arange(4.0, requires_grad=True) if example == "detach" else torch.ones(1 if example == ".data" else (),
                                                                                     requires_grad=True)
@@ -42,10 +42,10 @@ def detach_state(example, cut=True):
                 x *= 100
         except RuntimeError as exc:
             error = f"RuntimeError: {exc}"
+    graph = draw_graph(out, names)  # before backward frees the saved values that name the cut input
     if error is None:
-        out.backward(retain_graph=True)  # keep saved values so the drawing can name the cut input
-    return {"code": code, "x_start": start, "x": x.detach(), "grad": x.grad, "error": error,
-            "graph": draw_graph(out, names)}
+        out.backward()
+    return {"code": code, "x_start": start, "x": x.detach(), "grad": x.grad, "error": error, "graph": graph}
 
 
 def detach_widget():

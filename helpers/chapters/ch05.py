@@ -7,7 +7,7 @@ from helpers.chapters.panel import MAIN, Panel, output_area, show
 
 
 def control_flow_f(a):
-    """The notes' f, also returning how often the loop doubled b and which branch ran."""
+    """Chapter 5's f, also returning how often the loop doubled b and which branch ran."""
     b = a * 2
     doublings = 0
     while b.norm() < 1000:

@@ -6,12 +6,13 @@ what to write (as otter does). A value or choice answer keeps its name, ``name =
 after it still runs and says "尚未完成". The copies are then executed and saved with their outputs, so that
 nbval can prove an unfilled notebook runs top to bottom without a traceback.
 """
+import argparse
 import ast
 import copy
-import os
-import subprocess
 import sys
 from pathlib import Path
+
+from helpers.authoring.run import ROOT, execute
 
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -32,10 +33,15 @@ def register(subparsers):
     parser = subparsers.add_parser("release", help="由 solutions/ 生成学生版练习 exercises/（含输出）",
                                    description="Regenerate exercises/ from solutions/: solution regions become "
                                                "placeholders, then each notebook is executed and saved.")
-    parser.add_argument("--solutions", default="solutions", type=Path, help="solution notebooks (default: solutions)")
-    parser.add_argument("--exercises", default="exercises", type=Path, help="where to write (default: exercises)")
+    parser.add_argument("--solutions", default=ROOT / "solutions", type=Path, help="solution notebooks (default: solutions)")
+    parser.add_argument("--exercises", default=ROOT / "exercises", type=Path, help="where to write (default: exercises)")
     parser.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
     parser.set_defaults(run=run)
+
+
+def default_arguments():
+    """The arguments of a plain ``autograd-course release`` from the project root."""
+    return argparse.Namespace(solutions=ROOT / "solutions", exercises=ROOT / "exercises", no_execute=False)
 
 
 def run(args):
@@ -152,18 +158,3 @@ def solution_lines(notebook):
             elif inside and marker and marker != "...":
                 found.append(marker)
     return found
-
-
-def execute(notebook, folder):
-    """Run ``notebook`` in a fresh python3 kernel from ``folder`` and keep its outputs."""
-    from nbclient import NotebookClient
-
-    # The same kernel environment as the tests, so stored outputs match what nbval sees.
-    os.environ.setdefault("IPYKERNEL_CELL_NAME", "<cell>")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    folder = Path(folder).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    # The kernel's own log (e.g. ipykernel's transport warning) is not the notebook's output: keep it off the console.
-    NotebookClient(notebook, kernel_name="python3", timeout=300, record_timing=False,
-                   resources={"metadata": {"path": str(folder)}}).execute(stderr=subprocess.DEVNULL)
