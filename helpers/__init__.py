@@ -1,9 +1,17 @@
-"""autograd-course helpers: demonstrations, answer checkers, drawings and the instructor command line.
+"""autograd-course helpers: what the chapters, the exercise notebooks and the instructor's command line use.
 
-The public names load on first use (PEP 562), so ``autograd-course grade`` can start its torch-importing
-workers before the command line itself pays for importing torch.
+Laid out by who uses it: ``chapters`` (demonstrations, graph drawings, one widget module per chapter),
+``checking`` (how an answer is observed and judged, ``check``), ``exercises`` (one module of exercises per
+chapter), ``authoring`` (release, running notebooks), ``grading`` (the ``grade`` command and its sandbox),
+and ``messages``, the one catalogue of every sentence a student or instructor reads.
+
+The public names load on first use (PEP 562): ``autograd-course release`` and ``outputs`` never import torch,
+and a notebook's ``from helpers import check`` imports only what checking needs.
 """
 import importlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the project: notebooks/, solutions/, exercises/
 
 _PUBLIC = {"check": "helpers.checking.check", "draw_graph": "helpers.chapters.graph",
            "expect_error": "helpers.chapters.demo", "expect_warning": "helpers.chapters.demo"}

@@ -10,9 +10,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from helpers import ROOT
+
 KERNEL_ENVIRONMENT = {"IPYKERNEL_CELL_NAME": "<cell>", "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 CELL_TIMEOUT = 300  # seconds; the slowest cell (chapter 7's timings) takes a few
-ROOT = Path(__file__).resolve().parents[2]
 STORED = ("notebooks", "solutions")  # notebooks committed with outputs; exercises/ are made by release
 
 
