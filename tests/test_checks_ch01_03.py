@@ -55,6 +55,30 @@ def backward_twice(x):
     return x.grad
 
 
+def backward_k_times(k):
+    """backward() k times on one graph (retain_graph=True): the gradient adds up to k·4x."""
+    def grad(x):
+        x = x.clone().requires_grad_(True)
+        y = 2 * torch.dot(x, x)
+        for _ in range(k):
+            y.backward(retain_graph=True)
+        return x.grad
+    grad.__name__ = f"backward_{k}_times"
+    return grad
+
+
+def factor_inside_the_square(x):  # ((2x)²).sum() = 4xᵀx: the factor 2 counted twice
+    x = x.clone().requires_grad_(True)
+    ((2 * x) ** 2).sum().backward()
+    return x.grad
+
+
+def grad_times_two(x):  # the factor 2 applied again after backward
+    x = x.clone().requires_grad_(True)
+    (2 * torch.dot(x, x)).backward()
+    return 2 * x.grad
+
+
 def no_requires_grad(x):
     (2 * torch.dot(x, x)).backward()
     return x.grad
@@ -169,7 +193,8 @@ def jacobian_rows_repeated(x):
 # Per function exercise: the right answers, one wrong function per listed mistake (in the exercise's order),
 # and the function behind its none_mistake (None when it has none).
 FUNCTIONS = {
-    "ch01.grad_2xtx": ([grad_2xtx], [grad_xtx, value_terms, value_y], None),
+    "ch01.grad_2xtx": ([grad_2xtx], [grad_xtx, value_terms, value_y, backward_twice, backward_k_times(3),
+                                     backward_k_times(4), backward_k_times(5)], None),
     "ch02.three_grads": ([three_grads, three_grads_cloned],
                          [three_grads_not_zeroed, three_grads_same_tensor, three_grads_summed], None),
     "ch02.micro_batch": ([micro_batches],
@@ -188,13 +213,12 @@ PASSES = [
     ("ch01.mean_grad", 4.5),
     ("ch01.mean_grad", torch.tensor(4.5)),
     ("ch01.nonleaf_grad", "C"),
-    ("ch01.int_arange", "b"),
-    ("ch01.second_derivative", " (B) "),
-    ("ch02.backward_twice", "B"),
+    ("ch01.int_arange", " (d) "),
+    ("ch02.backward_twice", "A"),
     ("ch02.no_zero", torch.tensor([1.0, 5.0, 9.0, 13.0])),
-    ("ch02.retain_graph", "B"),
+    ("ch02.retain_graph", "c"),
     ("ch02.sequence", torch.tensor([[10.8, 27.0], [27.0, 27.0]])),
-    ("ch03.backward_w", "A"),
+    ("ch03.backward_w", "B"),
     ("ch03.vjp_numbers", torch.tensor([5.0, 18.0, 34.0])),
 ] + [(exercise_id, right) for exercise_id, (rights, _, _) in FUNCTIONS.items() for right in rights]
 
@@ -227,7 +251,10 @@ MISTAKES = [
     ("ch01.grad_2xtx", value_y, "y 的值", "the value y"),
     ("ch01.grad_2xtx", no_backward, "返回了 None", "Got None"),
     ("ch01.grad_2xtx", nonleaf_grad, "非叶子张量的 .grad", "non-leaf tensor"),
-    ("ch01.grad_2xtx", backward_twice, "2 倍", "2 times"),
+    ("ch01.grad_2xtx", backward_twice, "对同一个 y 调用了两次 backward()", "backward() ran twice on the same y"),
+    ("ch01.grad_2xtx", factor_inside_the_square, "系数 2 算了两次", "factor 2 was counted twice"),
+    ("ch01.grad_2xtx", grad_times_two, "又把 x.grad 乘了 2", "x.grad multiplied by 2"),
+    ("ch01.grad_2xtx", backward_k_times(3), "调用了 3 次 backward()", "backward() run 3 times"),
     ("ch01.grad_2xtx", no_requires_grad, "不在计算图里", "not part of a graph"),
     ("ch01.grad_2xtx", lambda x: (4 * x).long(), "int64", "int64"),
     ("ch01.grad_2xtx", analytic_attached, "还连着计算图", "still attached"),
@@ -309,3 +336,12 @@ def test_a_verdict_shows_as_a_coloured_box_in_jupyter_and_plain_text_in_a_termin
 def test_verdicts_do_not_reveal_the_hidden_inputs():
     text = str(check("ch01.grad_2xtx", lambda x: x)) + str(check("ch01.grad_2xtx", lambda x: x, lang="en"))
     assert "tensor(" not in text and "[" not in text
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_a_multiple_of_4x_is_never_blamed_on_zeroing(k):
+    """grad_of_2xtx builds a fresh leaf on every call, so "forgot to zero the gradient" cannot be the cause."""
+    for lang in ("zh", "en"):
+        verdict = check("ch01.grad_2xtx", backward_k_times(k), lang=lang)
+        assert verdict.status == "fail" and f"{4 * k}x" in verdict.detail, verdict
+        assert "清零梯度" not in verdict.detail and "forget to zero" not in verdict.detail, verdict

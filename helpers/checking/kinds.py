@@ -13,22 +13,39 @@ import re
 import torch
 
 from helpers.checking.diagnose import clone, diagnose, kind_name, read_nonleaf_grad
-from helpers.checking.observe import describe, observe_function
+from helpers.checking.mistakes import mistake_key
+from helpers.checking.observe import PROBES, is_placeholder_source
 from helpers.checking.verdict import Verdict
 from helpers.messages import language, say, text
 
 
 class Exercise:
-    """One graded question. ``name`` is the variable or function the student defines."""
+    """One graded question. ``name`` is the variable or function the student defines.
+
+    ``probe`` names what runs where the student's code lives (``helpers.checking.observe.PROBES``): the
+    notebook's ``check`` and the grader's sandboxed child both run it, on ``inputs(seed)``. A new kind picks
+    a probe (or adds one there) and writes its ``judge``; nothing else needs to know about it.
+    ``source_from_cell`` asks the grader to give the judge the answer's source as written in the answer cell.
+    """
+    probe = "describe"
+    source_from_cell = False
 
     def __init__(self, id, name, *, success, points=1):
         self.id, self.name, self.success, self.points = id, name, success, points
 
-    def verdict(self, status, detail, lang):
-        return Verdict(self.id, status, detail, language(lang))
+    def verdict(self, status, detail, lang, mistake=None):
+        """A verdict; a failure also carries a stable key of its mistake (``helpers.checking.mistakes``),
+        derived from ``detail`` unless given."""
+        if status == "fail":
+            mistake = f"{self.id}/{mistake or mistake_key(self, detail, lang)}"
+        return Verdict(self.id, status, detail, language(lang), mistake if status == "fail" else None)
+
+    def inputs(self, seed):
+        """The arguments the probe calls the answer with (None: the answer is only described)."""
+        return None
 
     def observe(self, answer, seed):
-        return {"answer": describe(answer)}
+        return PROBES[self.probe](answer, self.inputs(seed))
 
     def judge(self, observation, seed, lang=None):
         raise NotImplementedError
@@ -51,19 +68,22 @@ class FunctionExercise(Exercise):
         self.cases, self.reference, self.mistakes, self.plain = cases, reference, mistakes, plain
         self.none_mistake, self.error_mistakes, self.forbidden = none_mistake, error_mistakes, forbidden
 
+    probe = "call"
+    source_from_cell = True
+
     def inputs(self, seed):
         return self.cases(torch.Generator().manual_seed(seed))
 
-    def observe(self, answer, seed):
-        return observe_function(answer, self.inputs(seed))
-
     def judge(self, observation, seed, lang=None):
-        if observation.get("todo"):
+        if observation.get("todo") or self.unfilled(observation):
             return self.verdict("todo", say("todo_detail", lang), lang)
         if "results" not in observation:
             return self.verdict("fail", say("not_callable", lang, got=kind_name(observation.get("answer"))), lang)
-        for pattern, message in self.forbidden:
-            if re.search(pattern, observation.get("source", "")):
+        calls = observation.get("calls") if isinstance(observation.get("calls"), list) else []
+        called = " ".join(str(name) for name in calls)
+        for pattern, message in self.forbidden:  # written in the source, or observed being called
+            if re.search(pattern, observation.get("source", "")) or re.search(pattern, called) or (
+                    "<unobserved>" in calls):
                 return self.verdict("fail", text(message, lang), lang)
         cases = self.inputs(seed)
         if len(observation["results"]) != len(cases):
@@ -74,6 +94,13 @@ class FunctionExercise(Exercise):
             if problem:
                 return self.verdict("fail", problem, lang)
         return self.verdict("pass", text(self.success, lang), lang)
+
+    def unfilled(self, observation):
+        """A released placeholder (``...``), read from the source when known, else from the bytecode's guess."""
+        source = observation.get("source")
+        if isinstance(source, str) and source:
+            return is_placeholder_source(source, self.name)
+        return observation.get("placeholder") is True
 
     def named_mistake(self, result, lang):
         """The exercise's own explanation of a None result or of a known error, when it has one."""
@@ -120,7 +147,8 @@ class ChoiceExercise(Exercise):
             return self.verdict("todo", say("todo_detail", lang), lang)
         letter = answer.get("value", "").strip().upper().strip("()（）.。") if answer.get("kind") == "str" else None
         if letter not in self.options:
-            return self.verdict("fail", say("bad_choice", lang, options="/".join(self.options)), lang)
+            return self.verdict("fail", say("bad_choice", lang, options="/".join(self.options)), lang, "bad_choice")
         if letter == self.correct:
             return self.verdict("pass", text(self.explanations[letter], lang), lang)
-        return self.verdict("fail", say("wrong_choice", lang, got=letter) + text(self.explanations[letter], lang), lang)
+        return self.verdict("fail", say("wrong_choice", lang, got=letter) + text(self.explanations[letter], lang), lang,
+                            f"option-{letter}")

@@ -9,6 +9,7 @@ import dis
 import inspect
 import math
 import re
+import textwrap
 import types
 import warnings
 
@@ -72,21 +73,30 @@ def _read_tensor(plain, depth):
     return info
 
 
-def observe_function(answer, inputs, with_source=True):
-    """Call the student's function on each tuple of ``inputs`` and describe what came back (or what it raised).
+def observe_value(answer, inputs=None, *, sandboxed=False):
+    """The "describe" probe: a value or choice answer, described as it is."""
+    return {"answer": describe(answer)}
 
-    ``with_source=False`` leaves out the function's source: the grader reads it from the answer cell itself.
+
+def observe_function(answer, inputs, *, sandboxed=False):
+    """The "call" probe: call the student's function on each tuple of ``inputs``; describe what came back.
+
+    In the grader's sandbox (``sandboxed``) the function's source is left out: the grader reads it from the
+    answer cell itself. Whether an unfilled function is a placeholder is judged from that source
+    (``is_placeholder_source``); ``placeholder`` is the bytecode's guess, for when no source can be found.
     """
-    if answer is Ellipsis or is_placeholder(answer):
+    if answer is Ellipsis:
         return {"todo": True}
     if not callable(answer):
         return {"answer": describe(answer)}
-    results = []
+    results, calls = [], _Calls()
     for args in inputs:
         with warnings.catch_warnings(record=True) as caught:  # e.g. reading .grad of a non-leaf tensor
             warnings.simplefilter("always")
             try:
-                result = describe(answer(*args))
+                with calls:
+                    value = answer(*args)
+                result = describe(value)
             except KeyboardInterrupt:
                 raise
             except BaseException as error:  # SystemExit too: the student's function must not end the check
@@ -94,7 +104,39 @@ def observe_function(answer, inputs, with_source=True):
         if caught:
             result["warnings"] = [_text_of(w.message) for w in caught[:3]]
         results.append(result)
-    return {"results": results, "source": source_of(answer) if with_source else ""}
+    return {"results": results, "source": "" if sandboxed else source_of(answer), "placeholder": is_placeholder(answer),
+            "calls": calls.names()}
+
+
+class _Calls(torch.overrides.TorchFunctionMode):
+    """Which torch functions and Tensor methods the student's function called (``cos``, however reached:
+    a helper, ``getattr(torch, "co" + "s")``, ``x.cos()``), observed at the ``__torch_function__`` layer.
+    A function that removes this mode from the stack (or the stack's modes) is reported as ``"<unobserved>"``."""
+
+    LIMIT = 200
+
+    def __init__(self):
+        super().__init__()
+        self.seen, self.intact = set(), True
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if len(self.seen) < self.LIMIT:
+            self.seen.add(str(getattr(func, "__name__", "?")).rstrip("_"))
+        return func(*args, **(kwargs or {}))
+
+    def __exit__(self, *exc):
+        stack = torch.overrides._get_current_function_mode_stack()
+        if not stack or stack[-1] is not self:
+            self.intact = False
+            return None  # the mode was popped: leave the stack as the student left it
+        return super().__exit__(*exc)
+
+    def names(self):
+        return sorted(self.seen) + ([] if self.intact else ["<unobserved>"])
+
+
+# What the sandboxed child (or the notebook) runs for an exercise kind: each kind names its probe.
+PROBES = {"describe": observe_value, "call": observe_function}
 
 
 def _text_of(error):
@@ -151,9 +193,9 @@ def _from_kernel_history(name):
 
 
 def is_placeholder(function):
-    """True for a released, unfilled function: its body is only ``...`` (and perhaps a docstring).
+    """The bytecode's guess that a function is a released, unfilled one (a body of ``...``).
 
-    Read from the bytecode, which such a body compiles to "return None", so it works wherever the source is.
+    ``return None`` compiles to the same bytecode, so the source decides when it is known.
     """
     try:
         return isinstance(function, types.FunctionType) and all(i.opname in ("RESUME", "NOP", "RETURN_VALUE", "RETURN_CONST")
@@ -161,6 +203,25 @@ def is_placeholder(function):
                    for i in dis.get_instructions(function.__code__))
     except Exception:
         return False
+
+
+def is_placeholder_source(source, name):
+    """True when ``source`` defines ``name`` (or, failing that, its only function) with a body of only ``...``
+    (and perhaps a docstring)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):
+        return False
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    found = [node for node in functions if node.name == name] or functions[-1:]
+    if not found:
+        return False
+    body = found[-1].body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and body[0].value.value is Ellipsis
 
 
 def tensor_from(info):
@@ -174,3 +235,10 @@ def _type_name(value):
         return type(value).__name__
     except Exception:
         return "?"
+
+
+# The probe for answers that are torch.autograd.Function subclasses (chapter 9); registered here, after
+# ``describe`` and ``is_placeholder`` exist, so that the grading child has it without importing the checkers.
+from helpers.checking.autograd_function import observe_autograd_function  # noqa: E402
+
+PROBES["autograd_function"] = observe_autograd_function

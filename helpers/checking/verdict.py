@@ -15,6 +15,7 @@ class Verdict:
     status: str
     detail: str
     lang: str = "zh"
+    mistake: str = None  # a stable key of the named mistake, e.g. "ch01.mean_grad/value-18" (failures only)
 
     @property
     def passed(self):

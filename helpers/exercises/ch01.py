@@ -1,11 +1,11 @@
-"""Exercises for chapter 1 (notebooks/01_backward_basics): requires_grad, y = 2xᵀx, leaves, second derivatives."""
+"""Exercises for chapter 1 (notebooks/01_backward_basics): requires_grad, y = 2xᵀx, leaves and .grad."""
 import torch
 
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
 def vectors(generator):
-    """Fixed edge cases (the notes' x, zeros, negatives) then seeded random vectors of fixed lengths."""
+    """Fixed edge cases (the chapter's x, zeros, negatives) then seeded random vectors of fixed lengths."""
     return [(torch.arange(4.0),), (torch.zeros(3),), (torch.tensor([-1.5, 2.0, -0.25]),),
             (torch.randn(5, generator=generator),), (torch.randn(8, generator=generator) * 10,)]
 
@@ -14,6 +14,29 @@ def grad_of_2xtx(x):
     x = x.detach().clone().requires_grad_(True)
     (2 * torch.dot(x, x)).backward()
     return x.grad
+
+
+# Each call of grad_of_2xtx builds a fresh leaf, so no earlier gradient can accumulate into its .grad: a multiple
+# of 4x comes from inside the student's function. These are checked before the generic "forgot to zero" message.
+TWICE_4X = {
+    "zh": "结果是 8x，正确答案 4x 的 2 倍。函数每次都新建一个叶子张量，不会有旧梯度累加进来，多出的一倍来自函数内部："
+          "要么对同一个 y 调用了两次 backward()（第一次加了 retain_graph=True，第二次的梯度又加进 x.grad），"
+          "要么系数 2 算了两次，例如写成 ((2 * x) ** 2).sum()（那是 4xᵀx），或者 backward 之后又把 x.grad 乘了 2。",
+    "en": "The result is 8x, twice the right answer 4x. Your function builds a fresh leaf each time, so no earlier "
+          "gradient can accumulate into it; the extra factor comes from inside the function: either backward() ran "
+          "twice on the same y (retain_graph=True the first time, so the second gradient was added to x.grad), or "
+          "the factor 2 was counted twice, e.g. ((2 * x) ** 2).sum() (that is 4xᵀx), or x.grad multiplied by 2 "
+          "after backward."}
+
+
+def times_4x(k):
+    """The message for k times the right answer 4x: k backward calls on one graph, or extra factors."""
+    return {"zh": f"结果是 {4 * k}x，正确答案 4x 的 {k} 倍。函数每次都新建一个叶子张量，不会有旧梯度累加进来："
+                  f"是不是对同一个 y 调用了 {k} 次 backward()（retain_graph=True），或者多乘了系数？"
+                  "y = 2xᵀx 只要一次 backward()。",
+            "en": f"The result is {4 * k}x, {k} times the right answer 4x. Your function builds a fresh leaf each "
+                  f"time, so no earlier gradient can accumulate into it: did backward() run {k} times on the same "
+                  "y (retain_graph=True), or did an extra factor slip in? y = 2xᵀx needs one backward()."}
 
 
 EXERCISES = [
@@ -38,6 +61,8 @@ EXERCISES = [
             (lambda x: (2 * torch.dot(x, x)).expand(x.shape),
              {"zh": "你返回的是 y 的值 2xᵀx，而不是梯度 x.grad。",
               "en": "You returned the value y = 2xᵀx, not the gradient x.grad."}),
+            (lambda x: 8 * x, TWICE_4X),
+            *[(lambda x, k=k: 4 * k * x, times_4x(k)) for k in (3, 4, 5)],
         ],
     ),
     ValueExercise(
@@ -76,51 +101,25 @@ EXERCISES = [
     ),
     ChoiceExercise(
         "ch01.int_arange", "answer",
-        options={"A": "arange(4) 只有 4 个元素，太少", "B": "arange(4) 是 int64 整数张量",
-                 "C": "requires_grad 只能在创建后用 requires_grad_() 设置", "D": "arange 不接受 requires_grad 参数"},
-        correct="B",
+        options={"A": "arange(4) 只有 4 个元素，太少", "B": "requires_grad 只能在创建后用 requires_grad_() 设置",
+                 "C": "arange 不接受 requires_grad 参数", "D": "arange(4) 是 int64 整数张量"},
+        correct="D",
         explanations={
             "A": {"zh": "元素个数无关紧要：torch.arange(4.0, requires_grad=True) 同样只有 4 个元素，却没有问题。",
                   "en": "The number of elements does not matter: torch.arange(4.0, requires_grad=True) has 4 "
                         "elements too and works."},
-            "B": {"zh": "arange(4) 的元素是整数（int64）。梯度描述连续的变化，只有浮点（和复数）张量才能 requires_grad；"
-                        "写成 arange(4.0) 就得到 float32。",
-                  "en": "arange(4) holds integers (int64). Gradients describe continuous change, so only "
-                        "floating-point (and complex) tensors can require grad; arange(4.0) gives float32."},
-            "C": {"zh": "对整数张量调用 requires_grad_() 一样会报错（only Tensors of floating point dtype can "
+            "B": {"zh": "对整数张量调用 requires_grad_() 一样会报错（only Tensors of floating point dtype can "
                         "require gradients）：问题在数据类型，不在设置的时机。",
                   "en": "requires_grad_() on an integer tensor raises too (only Tensors of floating point dtype can "
                         "require gradients): the problem is the dtype, not when the flag is set."},
-            "D": {"zh": "arange 接受 requires_grad：torch.arange(4.0, requires_grad=True) 正是笔记里的写法。",
-                  "en": "arange does accept requires_grad: torch.arange(4.0, requires_grad=True) is what the notes "
-                        "write."},
-        },
-    ),
-    ChoiceExercise(
-        "ch01.second_derivative", "answer",
-        options={"A": "PyTorch 要对二阶导数做符号推导，公式更复杂",
-                 "B": "要先把一阶反向传播本身记录成一张新的计算图，再对这张更大的图反向传播一次",
-                 "C": "PyTorch 用有限差分近似二阶导数，要多做几次前向计算",
-                 "D": "开销其实一样，只是要调用两次 backward()"},
-        correct="B",
-        explanations={
-            "A": {"zh": "autograd 不做符号推导：它只记录实际执行过的运算，并按链式法则逐个求数值导数。",
-                  "en": "autograd does no symbolic algebra: it records the operations that actually ran and applies "
-                        "the chain rule to their numbers."},
-            "B": {"zh": "求二阶导时，一阶的反向传播必须用 create_graph=True 运行：它的每一步运算也被记录成计算图并保存"
-                        "中间值。第二次求导要对这张“反向传播的图”（比原图更大）再做一次反向传播，所以时间和内存都更多。",
-                  "en": "For a second derivative the first backward pass must run with create_graph=True: its own "
-                        "operations are recorded as a graph, with their saved values. The second derivative "
-                        "backpropagates through this larger graph of the backward pass, costing more time and "
-                        "memory."},
-            "C": {"zh": "autograd 给出的是精确导数（到浮点精度），不是有限差分近似；二阶导也一样。",
-                  "en": "autograd gives exact derivatives (to floating-point precision), not finite differences; "
-                        "second derivatives too."},
-            "D": {"zh": "第二次求导遍历的不是原来的图，而是一阶反向传播生成的更大的图，而且第一次还必须保留整张图"
-                        "（create_graph=True），所以并不是“同样的开销做两次”。",
-                  "en": "The second derivative does not traverse the original graph but the larger graph made by "
-                        "the first backward pass, which must also be kept (create_graph=True): it is not the same "
-                        "cost twice."},
+            "C": {"zh": "arange 接受 requires_grad：torch.arange(4.0, requires_grad=True) 就能正常运行。",
+                  "en": "arange does accept requires_grad: torch.arange(4.0, requires_grad=True) works."},
+            "D": {"zh": "arange(4) 的元素是整数（int64）。梯度描述连续的变化，而且 .grad 与张量的类型相同：int64 的 "
+                        ".grad 存不下 4.5 这样的梯度。所以只有浮点（和复数）张量才能 requires_grad；写成 arange(4.0) "
+                        "就得到 float32。",
+                  "en": "arange(4) holds integers (int64). Gradients describe continuous change, and .grad has the "
+                        "tensor's dtype: an int64 .grad could not hold a gradient such as 4.5. So only "
+                        "floating-point (and complex) tensors can require grad; arange(4.0) gives float32."},
         },
     ),
 ]

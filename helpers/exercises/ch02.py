@@ -46,22 +46,23 @@ def last_batch_grad(w, X, y, k, scale):
 EXERCISES = [
     ChoiceExercise(
         "ch02.backward_twice", "answer",
-        options={"A": "x.grad 变成 [0, 8, 16, 24]", "B": "RuntimeError: Trying to backward through the graph a second time",
-                 "C": "x.grad 仍是 [0, 4, 8, 12]", "D": "x.grad 被清零"},
-        correct="B",
+        options={"A": "第二次 backward 抛出 RuntimeError", "B": "x.grad 变成 [0, 8, 16, 24]（两次的梯度累加）",
+                 "C": "x.grad 仍是 [0, 4, 8, 12]（第二次不起作用）", "D": "x.grad 被清零"},
+        correct="A",
         explanations={
-            "A": {"zh": "如果第一次用了 backward(retain_graph=True)，第二次确实会累加成 [0, 8, 16, 24]；但这里没有保留"
+            "A": {"zh": "报错是 “Trying to backward through the graph a second time”：torch.dot 为反向传播保存了 x，"
+                        "第一次 backward 之后这些中间值被释放，再对同一张图 backward 就报这个错误。要么 "
+                        "retain_graph=True，要么重新前向计算 y。（像 x.sum() 这种不保存张量的图，反向传播两次不报错，"
+                        "梯度直接累加。）",
+                  "en": "The error is 'Trying to backward through the graph a second time': torch.dot saved x for the "
+                        "backward pass; after the first backward those values are freed and a second backward "
+                        "through the same graph raises. Use retain_graph=True or recompute y. (A graph that saves "
+                        "nothing, such as x.sum(), can be backpropagated twice: the gradients just add up.)"},
+            "B": {"zh": "如果第一次用了 backward(retain_graph=True)，第二次确实会累加成 [0, 8, 16, 24]；但这里没有保留"
                         "计算图：dot 保存的 x 在第一次反向传播后就被释放了，第二次直接报错。",
                   "en": "With backward(retain_graph=True) the first time, the second call would indeed accumulate to "
                         "[0, 8, 16, 24]; but the graph was not retained: the x saved by dot was freed after the first "
                         "backward, so the second call raises."},
-            "B": {"zh": "torch.dot 为反向传播保存了 x；第一次 backward 之后这些中间值被释放，再对同一张图 backward 就报"
-                        "这个错误。要么 retain_graph=True，要么重新前向计算 y。（像 x.sum() 这种不保存张量的图，"
-                        "反向传播两次不报错，梯度直接累加。）",
-                  "en": "torch.dot saved x for the backward pass; after the first backward those values are freed and "
-                        "a second backward through the same graph raises this error. Use retain_graph=True or "
-                        "recompute y. (A graph that saves nothing, such as x.sum(), can be backpropagated twice: the "
-                        "gradients just add up.)"},
             "C": {"zh": "backward 从不覆盖 .grad，只会往上加；而且这里第二次调用根本没有成功，它报错了。",
                   "en": "backward never overwrites .grad, it adds to it; and here the second call does not even "
                         "succeed: it raises."},
@@ -116,21 +117,22 @@ EXERCISES = [
     ChoiceExercise(
         "ch02.retain_graph", "answer",
         options={"A": "retain_graph=True 让梯度累加；不加它，新的梯度会覆盖旧的",
-                 "B": "retain_graph=True 只是保留计算图里保存的中间值，让这张图还能再 backward；累加是 .grad 的默认行为",
-                 "C": "retain_graph=True 保留上一次的梯度；不加它，backward 会先把 .grad 清零",
+                 "B": "retain_graph=True 保留上一次的梯度；不加它，backward 会先把 .grad 清零",
+                 "C": "retain_graph=True 让图里保存的中间值不被释放，同一张图可以再 backward",
                  "D": "retain_graph=True 就是 create_graph=True，用来求高阶导数"},
-        correct="B",
+        correct="C",
         explanations={
             "A": {"zh": "累加与 retain_graph 无关：x.sum().backward() 连续调用两次（不加 retain_graph）梯度同样相加。"
                         "backward 从不覆盖 .grad。",
                   "en": "Accumulation has nothing to do with retain_graph: x.sum().backward() called twice (without "
                         "retain_graph) adds up too. backward never overwrites .grad."},
-            "B": {"zh": "retain_graph=True 让 backward 之后不释放图中保存的中间值，所以同一张图还能再反向传播；"
-                        "每次 backward 都把梯度加到 .grad 上，这一点不管有没有 retain_graph 都一样。",
-                  "en": "retain_graph=True keeps the graph's saved values after backward, so the same graph can be "
-                        "backpropagated again; every backward adds to .grad, with or without retain_graph."},
-            "C": {"zh": "backward 从不清零 .grad：清零只能自己做（x.grad.zero_() 或 x.grad = None）。",
+            "B": {"zh": "backward 从不清零 .grad：清零只能自己做（x.grad.zero_() 或 x.grad = None）。",
                   "en": "backward never zeroes .grad: only you do that (x.grad.zero_() or x.grad = None)."},
+            "C": {"zh": "retain_graph=True 让 backward 之后不释放图中保存的中间值，所以同一张图还能再反向传播；"
+                        "每次 backward 都把梯度加到 .grad 上，这是 .grad 的默认行为，不管有没有 retain_graph 都一样。",
+                  "en": "retain_graph=True keeps the graph's saved values after backward, so the same graph can be "
+                        "backpropagated again; every backward adds to .grad, by default, with or without "
+                        "retain_graph."},
             "D": {"zh": "create_graph=True 会把反向传播本身记录成计算图（用于高阶导数）；retain_graph=True 只保留"
                         "原图的中间值，不记录新的图。",
                   "en": "create_graph=True records the backward pass itself as a graph (for higher derivatives); "

@@ -5,7 +5,7 @@ from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExerci
 
 
 def weighted_pairs(generator):
-    """(x, w) of the same shape: the notes' weights first, then seeded random ones (a matrix among them)."""
+    """(x, w) of the same shape: the weights (1, 0.1, 0.01, 0.001) first, then seeded random ones (a matrix among them)."""
     return [(torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([1.0, 0.1, 0.01, 0.001])),
             (torch.tensor([-1.0, 0.5, 2.0]), torch.tensor([2.0, -1.0, 0.0])),
             (torch.randn(5, generator=generator), torch.randn(5, generator=generator)),
@@ -30,19 +30,19 @@ def jacobian_of_cube(x):
 EXERCISES = [
     ChoiceExercise(
         "ch03.backward_w", "answer",
-        options={"A": "l = (y * w).sum() 对 x 的梯度，即向量–雅可比积 wᵀJ",
-                 "B": "雅可比矩阵乘向量 Jw",
-                 "C": "完整的雅可比矩阵 J，w 只是给它缩放",
+        options={"A": "Jw：雅可比矩阵乘向量 w，与 y 同形",
+                 "B": "wᵀJ，即 l = (y * w).sum() 对 x 的梯度",
+                 "C": "完整的雅可比矩阵 J，每一行乘上 w 中对应的权重",
                  "D": "y 对 w 的梯度，存进 w.grad"},
-        correct="A",
+        correct="B",
         explanations={
-            "A": {"zh": "y.backward(w) 把 w 当作 ∂l/∂y，其中 l = Σⱼ wⱼyⱼ；反向传播得到 ∂l/∂xᵢ = Σⱼ wⱼ ∂yⱼ/∂xᵢ，"
-                        "也就是 wᵀJ，形状和 x 相同。",
-                  "en": "y.backward(w) takes w as ∂l/∂y with l = Σⱼ wⱼyⱼ; backpropagation gives "
-                        "∂l/∂xᵢ = Σⱼ wⱼ ∂yⱼ/∂xᵢ, that is wᵀJ, of the same shape as x."},
-            "B": {"zh": "Jw 是前向模式（jvp）算的东西，形状和 y 相同；backward 是反向模式，算的是 wᵀJ，形状和 x 相同。",
+            "A": {"zh": "Jw 是前向模式（jvp）算的东西，形状和 y 相同；backward 是反向模式，算的是 wᵀJ，形状和 x 相同。",
                   "en": "Jw is what forward mode (jvp) computes, shaped like y; backward is reverse mode and computes "
                         "wᵀJ, shaped like x."},
+            "B": {"zh": "y.backward(w) 把 w 当作 ∂l/∂y，其中 l = Σⱼ wⱼyⱼ；反向传播得到 ∂l/∂xᵢ = Σⱼ wⱼ ∂yⱼ/∂xᵢ，"
+                        "也就是向量–雅可比积 wᵀJ，形状和 x 相同。",
+                  "en": "y.backward(w) takes w as ∂l/∂y with l = Σⱼ wⱼyⱼ; backpropagation gives "
+                        "∂l/∂xᵢ = Σⱼ wⱼ ∂yⱼ/∂xᵢ, the vector-Jacobian product wᵀJ, of the same shape as x."},
             "C": {"zh": "backward 从不构造完整的雅可比矩阵：每个运算只把与张量同形的梯度往回传。"
                         "要完整的 J 得用 torch.autograd.functional.jacobian（相当于对每个输出分量各做一次反向传播）。",
                   "en": "backward never builds the full Jacobian: each operation passes back a gradient shaped like "

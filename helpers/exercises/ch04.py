@@ -80,28 +80,27 @@ EXERCISES = [
     ChoiceExercise(
         "ch04.data_vs_detach", "answer_data_vs_detach",
         options={"A": "x.data 返回副本，修改它不会影响 x；x.detach() 与 x 共享存储。",
-                 "B": "两者都与 x 共享存储；但通过 .detach() 的原地修改会被版本计数器发现，反向传播时报错，"
-                      "通过 .data 的修改 autograd 看不见，可能悄悄算出错误的梯度。",
-                 "C": "x.detach() 返回的张量仍然 requires_grad=True，只是没有 grad_fn。",
-                 "D": "调用 x.data 会把 x 从计算图中永久移除，之后 x 不再需要梯度。"},
-        correct="B",
+                 "B": "x.detach() 返回的张量仍然 requires_grad=True，只是没有 grad_fn。",
+                 "C": "调用 x.data 会把 x 从计算图中永久移除，之后 x 不再需要梯度。",
+                 "D": "两者都与 x 共享存储；只有通过 .detach() 的原地修改会被 autograd 发现。"},
+        correct="D",
         explanations={
             "A": {"zh": "x.data 也不复制：它和 x.detach() 一样与 x 共享同一块内存，改它就是改 x。",
                   "en": "x.data does not copy either: like x.detach() it shares memory with x, so changing it "
                         "changes x."},
-            "B": {"zh": "两者都共享存储、requires_grad=False。原地修改 detach 出来的张量会让版本号加一，"
+            "B": {"zh": "x.detach() 的结果 requires_grad=False：它被当作常数，梯度不会经过它。",
+                  "en": "x.detach() gives requires_grad=False: it acts as a constant and no gradient flows "
+                        "through it."},
+            "C": {"zh": "x 本身不受影响：读取 x.data 之后 x 仍然 requires_grad=True，仍在计算图里。",
+                  "en": "x itself is unaffected: after reading x.data, x still requires grad and stays in "
+                        "the graph."},
+            "D": {"zh": "两者都共享存储、requires_grad=False。原地修改 detach 出来的张量会让版本号加一，"
                         "backward() 报 “modified by an inplace operation”；通过 .data 修改则不留痕迹，"
                         "反向传播用被改过的值，悄悄给出错误的梯度。所以用 .detach()，别用 .data。",
                   "en": "Both share storage and have requires_grad=False. An in-place change through the "
                         "detached tensor bumps the version counter and backward() raises 'modified by an inplace "
                         "operation'; a change through .data leaves no trace and backward silently uses the changed "
                         "values, giving a wrong gradient. Use .detach(), not .data."},
-            "C": {"zh": "x.detach() 的结果 requires_grad=False：它被当作常数，梯度不会经过它。",
-                  "en": "x.detach() gives requires_grad=False: it acts as a constant and no gradient flows "
-                        "through it."},
-            "D": {"zh": "x 本身不受影响：读取 x.data 之后 x 仍然 requires_grad=True，仍在计算图里。",
-                  "en": "x itself is unaffected: after reading x.data, x still requires grad and stays in "
-                        "the graph."},
         }),
     FunctionExercise(
         "ch04.plain_cube", "plain_cube", cases=plain_cube_cases, reference=plain_cube, plain=True,

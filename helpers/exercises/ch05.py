@@ -5,7 +5,7 @@ from helpers.checking.kinds import ChoiceExercise, FunctionExercise
 
 
 def f(a):
-    """The notes' example: double until the norm reaches 1000, then multiply by 100 if the sum is not positive."""
+    """The chapter's example: double until the norm reaches 1000, then multiply by 100 if the sum is not positive."""
     b = a * 2
     while b.norm() < 1000:
         b = b * 2
@@ -75,24 +75,25 @@ NONE_BEFORE_BACKWARD = {
 EXERCISES = [
     ChoiceExercise(
         "ch05.why_d_over_a", "answer_why_d_over_a",
-        options={"A": "无论循环几次、走哪个分支，f(a) = k·a，而 k（2 的幂，或再乘 100）在 a 附近不变："
-                      "f 是分段线性函数，每一段上的导数就是斜率 k = d / a。",
-                 "B": "autograd 遇到 while 循环时改用数值差分，差分的结果恰好是 d / a。",
-                 "C": "对任何函数都有 f′(a) = f(a) / a，这是 autograd 的基本公式。",
+        options={"A": "autograd 遇到 while 循环时改用数值差分，差分的结果恰好是 d / a。",
+                 "B": "对任何函数都有 f′(a) = f(a) / a，这是 autograd 的基本公式。",
+                 "C": "每一步都乘以常数，所以 f(a) = k·a，导数就是斜率 k = d / a。",
                  "D": "因为 a 是标量；把 a 换成向量，a.grad 与 d / a 就不再相等了。"},
-        correct="A",
+        correct="C",
         explanations={
-            "A": {"zh": "每一步都是乘以常数（2 或 100），所以这一次走过的路径上 d = k·a，导数就是 k = d / a。"
-                        "不过 == 是精确比较，else 分支的 100 * b 会舍入，验证时用 torch.allclose。",
-                  "en": "Every step multiplies by a constant (2 or 100), so along the path taken d = k·a and the "
-                        "derivative is k = d / a. == is exact, though, and 100 * b rounds in the else branch: "
-                        "check with torch.allclose."},
-            "B": {"zh": "autograd 不做数值差分：它记录前向时真正执行过的每一次乘法，再按链式法则精确地反向相乘。",
+            "A": {"zh": "autograd 不做数值差分：它记录前向时真正执行过的每一次乘法，再按链式法则精确地反向相乘。",
                   "en": "autograd does no finite differences: it records every multiplication actually executed and "
                         "multiplies the exact local derivatives backwards (chain rule)."},
-            "C": {"zh": "f′(a) = f(a) / a 只对 f(a) = k·a 这样的函数成立；例如 a² 的导数是 2a，而 a²/a = a。",
+            "B": {"zh": "f′(a) = f(a) / a 只对 f(a) = k·a 这样的函数成立；例如 a² 的导数是 2a，而 a²/a = a。",
                   "en": "f′(a) = f(a) / a only holds for functions like f(a) = k·a; the derivative of a² is 2a, "
                         "while a²/a = a."},
+            "C": {"zh": "无论循环几次、走哪个分支，每一步都是乘以常数（2 或 100），所以这一次走过的路径上 d = k·a："
+                        "f 是分段线性函数，k 在 a 附近不变，导数就是 k = d / a。"
+                        "不过 == 是精确比较，else 分支的 100 * b 会舍入，验证时用 torch.allclose。",
+                  "en": "Whatever the loop count and the branch, every step multiplies by a constant (2 or 100), so "
+                        "along the path taken d = k·a: f is piecewise linear, k does not change near a, and the "
+                        "derivative is k = d / a. == is exact, though, and 100 * b rounds in the else branch: "
+                        "check with torch.allclose."},
             "D": {"zh": "向量 a 时循环次数和分支由整个向量决定，所有分量共用同一个 k，所以 f(a).sum() 的梯度"
                         "逐元素仍等于 d / a；会出错的只是不带参数的 d.backward()。",
                   "en": "For a vector a the loop count and the branch depend on the whole vector, so all entries "
@@ -101,20 +102,21 @@ EXERCISES = [
         }),
     ChoiceExercise(
         "ch05.vector_backward", "answer_vector_backward",
-        options={"A": "正常运行，a.grad 是一个标量。",
-                 "B": "d.backward() 报错 “grad can be implicitly created only for scalar outputs”；"
-                      "改成 d.sum().backward()（或 d.backward(torch.ones_like(d))）即可。",
+        options={"A": "d.backward() 报错，因为 d 不是标量；改成 d.sum().backward() 即可。",
+                 "B": "正常运行，a.grad 是一个标量：所有分量共用同一个 k。",
                  "C": "while b.norm() < 1000 对向量无法判断真假，f(a) 在循环处就报错。",
                  "D": "a 是向量时 f 不可导，只能对 a 的每个分量分别调用 f。"},
-        correct="B",
+        correct="A",
         explanations={
-            "A": {"zh": "d = f(a) 与 a 同形，不是标量，不带参数的 d.backward() 会报错；即使求出来，a.grad 也与 a 同形。",
+            "A": {"zh": "d.backward() 报 “grad can be implicitly created only for scalar outputs”：backward() 只能隐式地"
+                        "从标量出发。d.sum().backward() 求的是 Σd 的梯度，d.backward(v) 求的是 vᵀJ；"
+                        "取 v = torch.ones_like(d) 两者相同，每个分量都是 k。",
+                  "en": "d.backward() raises 'grad can be implicitly created only for scalar outputs': backward() "
+                        "starts implicitly only from a scalar. d.sum().backward() gives the gradient of Σd, "
+                        "d.backward(v) gives vᵀJ; with v = torch.ones_like(d) they agree, k in every entry."},
+            "B": {"zh": "d = f(a) 与 a 同形，不是标量，不带参数的 d.backward() 会报错；即使求出来，a.grad 也与 a 同形。",
                   "en": "d = f(a) has a's shape, not a scalar, so d.backward() without an argument fails; and a.grad "
                         "always has a's shape."},
-            "B": {"zh": "backward() 只能隐式地从标量出发。d.sum().backward() 求的是 Σd 的梯度，"
-                        "d.backward(v) 求的是 vᵀJ；取 v 全为 1 两者相同，每个分量都是 k。",
-                  "en": "backward() starts implicitly only from a scalar. d.sum().backward() gives the gradient of "
-                        "Σd, d.backward(v) gives vᵀJ; with v all ones they agree, k in every entry."},
             "C": {"zh": "b.norm() 和 b.sum() 对向量、矩阵都是标量，while 和 if 照常工作；出错的是后面的 d.backward()。",
                   "en": "b.norm() and b.sum() are scalars for vectors and matrices too, so while and if work; it is "
                         "d.backward() that fails."},
@@ -165,9 +167,9 @@ EXERCISES = [
                 "en": "You returned d / a: that shortcut only holds for piecewise linear functions like f that "
                       "multiply by constants; b ← b² + 1 is not linear, let autograd differentiate g(a).sum()."}),
             (lambda a: gradient(f, a), {
-                "zh": "这是笔记里 f 的梯度（每步乘 2、阈值 1000）：g 的循环体是 b ← b² + 1，阈值是 10，"
+                "zh": "这是本练习开头那个 f 的梯度（每步乘 2、阈值 1000）：g 的循环体是 b ← b² + 1，阈值是 10，"
                       "分支里取的是 −b。",
-                "en": "That is the gradient of the notes' f (doubling, threshold 1000): g's loop body is "
+                "en": "That is the gradient of f from the top of this exercise sheet (doubling, threshold 1000): g's loop body is "
                       "b ← b² + 1, its threshold 10, and its branch takes −b."}),
             (lambda a: g(a).detach(), {
                 "zh": "你返回的是 g(a) 的值，不是梯度：对 g(a).sum() 调用 backward()，再返回 a.grad。",

@@ -58,25 +58,27 @@ EXERCISES = [
     ChoiceExercise(
         "ch06.plot_error", "answer_plot_error",
         options={"A": "matplotlib 不认识 torch 张量，必须先转成 Python 列表。",
-                 "B": "plt.plot 要把张量转成 NumPy 数组，而需要梯度的张量不允许 .numpy()；"
-                      "画图前对 x 和 torch.sin(x) 都 .detach()，或在 torch.no_grad() 中计算。",
-                 "C": "torch.sin(x) 带有 grad_fn，plt.plot 会触发一次反向传播，而 backward 只能用于标量。",
-                 "D": "只要对 torch.sin(x) 调用 .detach() 就够了，x 是叶子张量，可以直接画。"},
-        correct="B",
+                 "B": "torch.sin(x) 带有 grad_fn，plt.plot 会触发一次反向传播，而 backward 只能用于标量。",
+                 "C": "只要对 torch.sin(x) 调用 .detach() 就够了，x 是叶子张量，可以直接画。",
+                 "D": "需要梯度的张量不能 .numpy()：把 x 和 torch.sin(x) 都 .detach() 再画。"},
+        correct="D",
         explanations={
             "A": {"zh": "matplotlib 能画普通的 torch 张量（它会调用 .numpy()）；问题只出在需要梯度的张量上。",
                   "en": "matplotlib plots ordinary torch tensors fine (it calls .numpy()); the trouble is only with "
                         "tensors that require grad."},
-            "B": {"zh": "报错是 “Can't call numpy() on Tensor that requires grad”。x.detach() 和 torch.sin(x).detach() "
-                        "得到不需要梯度、与原张量共享数据的张量，可以直接画。",
-                  "en": "The error is 'Can't call numpy() on Tensor that requires grad'. x.detach() and "
-                        "torch.sin(x).detach() share the data but need no gradient, so they can be plotted."},
-            "C": {"zh": "画图不会触发反向传播：plt.plot 只读取数值，报错来自 .numpy()，与 backward 无关。",
+            "B": {"zh": "画图不会触发反向传播：plt.plot 只读取数值，报错来自 .numpy()，与 backward 无关。",
                   "en": "Plotting never triggers backward: plt.plot only reads values; the error comes from .numpy(), "
                         "not from backward."},
-            "D": {"zh": "x 本身 requires_grad=True，同样不能 .numpy()：叶子张量也要 .detach() 之后才能画。",
+            "C": {"zh": "x 本身 requires_grad=True，同样不能 .numpy()：叶子张量也要 .detach() 之后才能画。",
                   "en": "x itself requires grad and cannot call .numpy() either: a leaf needs .detach() too before "
                         "plotting."},
+            "D": {"zh": "plt.plot 要把张量转成 NumPy 数组，报错是 “Can't call numpy() on Tensor that requires grad”。"
+                        "x.detach() 和 torch.sin(x).detach() 得到不需要梯度、与原张量共享数据的张量，可以直接画；"
+                        "也可以在 torch.no_grad() 中计算 torch.sin(x)（x 本身仍要 .detach()）。",
+                  "en": "plt.plot turns the tensors into NumPy arrays, and the error is 'Can't call numpy() on Tensor "
+                        "that requires grad'. x.detach() and torch.sin(x).detach() share the data but need no "
+                        "gradient, so they can be plotted; or compute torch.sin(x) under torch.no_grad() (x itself "
+                        "still needs .detach())."},
         }),
     FunctionExercise(
         "ch06.derivative_of", "derivative", cases=derivative_cases, reference=derivative, plain=True,

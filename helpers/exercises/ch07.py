@@ -171,11 +171,10 @@ EXERCISES = [
     ChoiceExercise(
         "ch07.why_expensive", "answer_why_expensive",
         options={"A": "二阶导数就是做两次反向传播，所以开销正好是一阶导数的两倍。",
-                 "B": "create_graph=True 把反向传播本身记录成一张新图（节点数是原图的 3 倍多，还包含原来的前向图），"
-                      "二阶导数要在这张更大的图上再反向传播一次；完整的海森矩阵还要做 n 次海森–向量积、占 n² 的内存。",
-                 "C": "autograd 用数值差分算二阶导数，要做很多次前向计算，而一阶导数是精确的。",
+                 "B": "autograd 用数值差分算二阶导数，要做很多次前向计算，而一阶导数是精确的。",
+                 "C": "一阶反向传播本身要被记录成一张更大的图，二阶导数要在这张图上再反向传播。",
                  "D": "create_graph=True 会把所有张量转换成 float64 以保证二阶导数的精度，所以慢。"},
-        correct="B",
+        correct="C",
         explanations={
             "A": {"zh": "不是简单的两倍：第一次反向传播要被记录（更慢、保存更多中间值），第二次走的是节点数为原图 3 倍多的新图；"
                         "表 7.1 测得海森–向量积约是梯度的 2～5 倍，完整的海森矩阵（表 7.2）更是贵出几个数量级。",
@@ -183,14 +182,17 @@ EXERCISES = [
                         "second one walks a new graph over 3 times the original's size; Table 7.1 measures a "
                         "Hessian-vector product at about 2-5 times a gradient, and a full Hessian (Table 7.2) costs "
                         "orders of magnitude more."},
-            "B": {"zh": "7.3 节数过节点：每加一层，损失的图多 4 个节点，一阶导数的图多 14 个。一次二阶导数（海森–向量积）"
-                        "是一阶导数的几倍；完整海森矩阵要 n 次，n = 1024 时比梯度贵上千倍（表 7.2）。",
-                  "en": "Section 7.3 counted the nodes: each layer adds 4 nodes to the loss's graph and 14 to the "
-                        "gradient's. One second derivative (a Hessian-vector product) costs a few gradients; a full "
-                        "Hessian needs n of them, over a thousand times a gradient at n = 1024 (Table 7.2)."},
-            "C": {"zh": "autograd 从不做数值差分：二阶导数同样是对（被记录下来的）反向传播计算图按链式法则精确求导。",
+            "B": {"zh": "autograd 从不做数值差分：二阶导数同样是对（被记录下来的）反向传播计算图按链式法则精确求导。",
                   "en": "autograd never uses finite differences: the second derivative is also exact, the chain rule "
                         "applied to the recorded backward graph."},
+            "C": {"zh": "create_graph=True 把反向传播本身记录成一张新图（节点数是原图的 3 倍多，还包含原来的前向图）。"
+                        "7.3 节数过节点：每加一层，损失的图多 4 个节点，一阶导数的图多 14 个。一次二阶导数（海森–向量积）"
+                        "是一阶导数的几倍；完整海森矩阵要 n 次、占 n² 的内存，n = 1024 时比梯度贵上千倍（表 7.2）。",
+                  "en": "create_graph=True records the backward pass itself as a new graph (over 3 times the "
+                        "original's nodes, and it contains the original forward graph). Section 7.3 counted the "
+                        "nodes: each layer adds 4 nodes to the loss's graph and 14 to the gradient's. One second "
+                        "derivative (a Hessian-vector product) costs a few gradients; a full Hessian needs n of them "
+                        "and n² memory, over a thousand times a gradient at n = 1024 (Table 7.2)."},
             "D": {"zh": "create_graph=True 不改变数据类型：float32 的输入得到的二阶导数仍是 float32；慢是因为图更大、还要再反向传播一次。",
                   "en": "create_graph=True does not change dtypes: float32 inputs give a float32 second derivative; "
                         "it is slower because the graph is bigger and must be backpropagated once more."},
@@ -222,22 +224,22 @@ EXERCISES = [
         ]),
     ChoiceExercise(
         "ch07.jac_mode", "answer_jac_mode",
-        options={"A": "jacfwd：正向模式不用保存中间值，所以总是更快。",
-                 "B": "jacrev：它用 m = 8 次 vjp（每次得到 J 的一行），而 jacfwd 要 n = 2048 次 jvp（每次一列）。",
-                 "C": "两者一样快：它们算出的是同一个雅可比矩阵。",
+        options={"A": "jacrev：只要 m = 8 次 vjp（每次得到一行），而 jacfwd 要 n = 2048 次 jvp（每次一列）。",
+                 "B": "jacfwd：正向模式不用保存中间值，也不用反向遍历计算图，所以总是更快。",
+                 "C": "两者一样快：它们算出的是同一个 8×2048 的雅可比矩阵。",
                  "D": "都不行：torch.func 只能对标量输出求导，只能对 8 个输出分别调用 backward()。"},
-        correct="B",
+        correct="A",
         explanations={
-            "A": {"zh": "不保存中间值省的是内存，不是次数：jacfwd 每次 jvp 只得到 J 的一列，2048 个输入就要 2048 次"
+            "A": {"zh": "J 是 8×2048 的“矮胖”矩阵：按行拼（反向模式，每次 vjp 得到一行）只要 8 次，按列拼"
+                        "（正向模式，每次 jvp 得到一列）要 2048 次。深度学习的损失是标量（m = 1），所以训练一律用反向模式。",
+                  "en": "J is a short, wide 8×2048 matrix: building it row by row (reverse mode, one row per vjp) "
+                        "takes 8 passes, column by column (forward mode, one column per jvp) 2048. A training loss "
+                        "is a scalar (m = 1), which is why training always uses reverse mode."},
+            "B": {"zh": "不保存中间值省的是内存，不是次数：jacfwd 每次 jvp 只得到 J 的一列，2048 个输入就要 2048 次"
                         "（表 7.3：n = 2048、m = 8 时 jacfwd 约 63 ms，jacrev 约 7 ms）。",
                   "en": "Not saving intermediates saves memory, not passes: each jvp gives one column of J, so "
                         "2048 inputs need 2048 of them (Table 7.3: at n = 2048, m = 8 jacfwd takes about 63 ms, "
                         "jacrev about 7 ms)."},
-            "B": {"zh": "J 是 8×2048 的“矮胖”矩阵：按行拼（反向模式）只要 8 次，按列拼（正向模式）要 2048 次。"
-                        "深度学习的损失是标量（m = 1），所以训练一律用反向模式。",
-                  "en": "J is a short, wide 8×2048 matrix: building it row by row (reverse mode) takes 8 passes, "
-                        "column by column (forward mode) 2048. A training loss is a scalar (m = 1), which is why "
-                        "training always uses reverse mode."},
             "C": {"zh": "结果相同，开销不同：jacfwd 的次数是输入个数 n，jacrev 的次数是输出个数 m。",
                   "en": "Same result, different cost: jacfwd takes as many passes as there are inputs (n), jacrev as "
                         "many as there are outputs (m)."},
