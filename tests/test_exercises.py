@@ -14,6 +14,8 @@ import torch
 import test_checks_ch01_03
 import test_checks_ch04_06
 import test_checks_ch07_08
+import test_checks_ch11_12
+import test_checks_ch09_10
 from exercise_support import HOSTILE, IDS, SOLUTIONS, ids_of, placeholder, question, verdict
 from helpers import check
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
@@ -21,7 +23,7 @@ from helpers.messages import text
 from helpers.exercises import EXERCISES
 from helpers.messages import say
 
-TABLES = (test_checks_ch01_03, test_checks_ch04_06, test_checks_ch07_08)
+TABLES = (test_checks_ch01_03, test_checks_ch04_06, test_checks_ch07_08, test_checks_ch09_10, test_checks_ch11_12)
 FUNCTIONS = {exercise_id: answers for table in TABLES for exercise_id, answers in table.FUNCTIONS.items()}
 OTHER_WRONGS = [wrong for table in TABLES for wrong in table.OTHER_WRONGS]
 CORE_NAMED = test_checks_ch04_06.CORE_NAMED + test_checks_ch07_08.CORE_NAMED
