@@ -294,8 +294,8 @@ def test_student_cannot_write_next_to_the_results(graded):
     assert "forger" not in (results / "grades.csv").read_text(encoding="utf-8")
     assert "forger" not in (results / "results.jsonl").read_text(encoding="utf-8")
     assert not (results.parent / "grades.csv").exists() and not Path("/tmp/forged-by-student.csv").exists()
-    assert sorted(p.name for p in results.iterdir()) == ["feedback", "grades.csv", "histogram.png", "results.jsonl",
-                                                         "summary.md"]
+    assert sorted(p.name for p in results.iterdir()) == ["feedback", "grades.csv", "histogram.png", "misconceptions.png",
+                                                         "report.html", "results.jsonl", "summary.md"]
 
 
 def test_reports(graded):
@@ -422,7 +422,7 @@ def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
 # does, then read the worker's memory (and, as a control, the memory of a process forked after the load).
 SCAN_WORKER = r"""
 import os, sys, time
-from helpers.grading.pool import Pool
+from helpers.grading.sandbox.pool import Pool
 
 def holds(pid, needle):
     found, maps = False, open(f"/proc/{pid}/smaps").read().split("\n")

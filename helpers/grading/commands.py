@@ -17,6 +17,13 @@ def register(subparsers):
                                   description="Grade SUBMISSIONS/<student>/*.ipynb into RESULTS.")
     grade.add_argument("submissions", type=Path, help="one folder per student")
     grade.add_argument("--out", type=Path, required=True, help="results folder (reused on a rerun)")
+    grade.add_argument("--roster", type=Path, help="CSV mapping folder to student id and name "
+                                                   "(columns folder,id[,name,email,canvas_id,sis_login_id,section])")
+    grade.add_argument("--export", action="append", choices=("canvas", "moodle"), default=[],
+                       help="also write the LMS gradebook import CSV (needs --roster; repeat for both)")
+    grade.add_argument("--assignment", default="autograd-course", help="the grade column's name in --export files")
+    grade.add_argument("--only", metavar="STUDENT", help="regrade only this student's folder into an existing --out, "
+                                                         "keeping the other students' results")
     _limits(grade)
     grade.set_defaults(run=run_grade, environment=ENVIRONMENT, exit_now=True)
     check = subparsers.add_parser("check", help="像评分时一样检查一个 notebook / grade one notebook",
@@ -32,13 +39,16 @@ def _limits(parser):
     parser.add_argument("--memory", type=int, default=1024, help="MB of memory per exercise (default 1024)")
     parser.add_argument("--course", type=Path, default=ROOT / "exercises", help="the released exercise notebooks")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="feedback language (default zh)")
+    parser.add_argument("--trust-students", action="store_true", help="grade without the kernel sandbox (see README)")
+    parser.add_argument("--run-limit", type=float, default=6 * 3600.0, help="seconds for the whole run (default 6 h)")
 
 
 def _settings(args):
     from helpers.grading.grade import Settings
     from helpers.messages import language
 
-    return Settings(timeout=args.timeout, memory_mb=args.memory, jobs=max(1, args.jobs), lang=language(args.lang))
+    return Settings(timeout=args.timeout, memory_mb=args.memory, jobs=max(1, args.jobs), lang=language(args.lang),
+                    run_limit=args.run_limit)
 
 
 def run_grade(args):
@@ -46,25 +56,39 @@ def run_grade(args):
         if not folder.is_dir():
             print(f"autograd-course grade: {folder} is not a folder", file=sys.stderr)
             return 2
+    problem = _check_options(args)
+    if problem:
+        print(f"autograd-course grade: {problem}", file=sys.stderr)
+        return 2
+    match = None
+    if args.roster:
+        from helpers.grading import roster
+
+        try:
+            entries = roster.read(args.roster)
+        except (OSError, roster.RosterError) as error:
+            print(f"autograd-course grade: {error}", file=sys.stderr)
+            return 2
     started = time.perf_counter()
     from helpers.grading import report
 
     histogram = report.Histogram()  # imports matplotlib on the other core while this process imports torch
-    from helpers.grading.pool import Pool
+    from helpers.grading.sandbox.pool import Pool
 
-    from helpers.grading.worker import warm_up
+    from helpers.grading.sandbox.worker import warm_up
 
     # The workers are forked from this process now: it has imported torch and the checker core and warmed
     # them up (once for all workers), but not imported the references, and has read no submission.
     warm_up()
-    pool = Pool(max(1, args.jobs))
+    pool = Pool(max(1, args.jobs), trust=args.trust_students)
 
     from helpers.exercises import EXERCISES
     from helpers.grading.grade import NoExercises, grade
 
     settings, bar = _settings(args), _ProgressBar()
     try:
-        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool)
+        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool,
+                                          only=args.only)
     except (KeyboardInterrupt, NoExercises) as error:
         pool.__exit__(type(error), None, None)
         histogram.stop()
@@ -77,7 +101,15 @@ def run_grade(args):
         return 130
     bar.close()
     seconds = time.perf_counter() - started
-    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, histogram)
+    if args.roster:
+        graded = sorted({r["student"] for r in records} | set(_folders(args.submissions)))
+        match = roster.Match.of(entries, graded)
+        for folder in match.unlisted:
+            print(f"not in the roster (status missing): {folder}", file=sys.stderr)
+        for entry in match.absent:
+            print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
+    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, histogram, match,
+                            args.export, args.assignment)
     print(text)
     counts = Counter(r["status"] for r in records)
     notebooks = len({(r["student"], r["notebook"]) for r in records if r["notebook"]})
@@ -85,6 +117,22 @@ def run_grade(args):
           f"({notebooks / seconds:.1f} notebooks/s): " + ", ".join(f"{n} {s}" for s, n in counts.most_common())
           + f" -> {args.out}")
     return 0
+
+
+def _folders(submissions):
+    return [p.name for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")]
+
+
+def _check_options(args):
+    """Why the options cannot work together, or None."""
+    if args.export and not args.roster:
+        return "--export needs --roster (the LMS matches students by the roster's ids)"
+    if args.only is not None:
+        if args.only not in _folders(args.submissions):
+            return f"--only: {args.submissions / args.only} is not a student folder"
+        if not (args.out / "results.jsonl").is_file():
+            return f"--only regrades into an existing results folder; {args.out / 'results.jsonl'} does not exist"
+    return None
 
 
 def run_check(args):
@@ -98,9 +146,9 @@ def run_check(args):
     if not args.course.is_dir():
         print(f"autograd-course check: {args.course} is not a folder")
         return 2
-    from helpers.grading.pool import Pool
+    from helpers.grading.sandbox.pool import Pool
 
-    pool = Pool(1)  # one student is one task; forked before the references load, as in run_grade
+    pool = Pool(1, trust=args.trust_students)  # one student is one task; forked before the references load, as in run_grade
 
     from helpers.exercises import EXERCISES
     from helpers.grading.grade import NoExercises, grade

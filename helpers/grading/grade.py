@@ -17,11 +17,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.checking.kinds import FunctionExercise, Exercise
-from helpers.grading import notebooks, wire
-from helpers.grading.pool import Pool
+from helpers.checking.kinds import Exercise
+from helpers.grading import notebooks
+from helpers.grading.sandbox import wire
+from helpers.grading.sandbox.pool import Pool
 from helpers.grading.results import ResultsLog
-from helpers.grading.statuses import say
+from helpers.grading.statuses import PROBLEMS, problem_key, say
 
 DEFAULT_SETUP = "import torch\nfrom helpers import check\n"
 MAX_ANSWER = 200_000  # characters in one answer cell
@@ -35,6 +36,7 @@ class Settings:
     memory_mb: int = 1024
     jobs: int = 2
     lang: str = "zh"
+    run_limit: float = 6 * 3600.0  # seconds for the whole run; students not graded by then get a reason
 
 
 @dataclass
@@ -134,17 +136,14 @@ class Judge:
     def __init__(self, course, settings):
         self.settings, self.lang = settings, settings.lang
         self.seeds = {i: secrets.randbits(31) for i in course.exercises}
-        self.inputs = {i: [[wire.encode(arg) for arg in case] for case in e.inputs(self.seeds[i])]
-                       if _calls_function(e) else None for i, e in course.exercises.items()}
+        self.inputs = {i: _encoded(e.inputs(self.seeds[i])) for i, e in course.exercises.items()}
         self.cache = {}
 
     def task(self, number, jobs, setups, hidden):
         """The worker's task for one student: every exercise to run, in course order, as plain data."""
-        for job in jobs:
-            if not _calls_function(job.exercise) and type(job.exercise).observe is not Exercise.observe:
-                raise TypeError(f"{job.exercise.id}: the grader cannot observe a {type(job.exercise).__name__}")
         items = [{"exercise": job.exercise.id, "name": job.exercise.name, "setup": setups[job.exercise.id],
-                  "answer": job.answer, "inputs": self.inputs[job.exercise.id]} for job in jobs]
+                  "answer": job.answer, "probe": job.exercise.probe, "inputs": self.inputs[job.exercise.id]}
+                 for job in jobs]
         return {"id": number, "items": items, "timeout": self.settings.timeout, "cpu_seconds": self.settings.timeout,
                 "memory_mb": self.settings.memory_mb, "hidden": hidden}
 
@@ -161,7 +160,7 @@ class Judge:
             how = f"signal {signal.Signals(reply['signal']).name}" if reply["signal"] else f"exit code {reply['exit']}"
             return _problem("crashed", say("died", lang, how=how))
         try:
-            report = json.loads(text)
+            report = wire.read_report(text)
             outcome = report["outcome"]
         except (ValueError, TypeError, KeyError):
             return _problem("error", say("malformed", lang, why="JSON"))
@@ -172,7 +171,7 @@ class Judge:
         observation = report.get("observation") if outcome == "ok" else None
         if not isinstance(observation, dict):
             return _problem("error", say("malformed", lang, why="observation"))
-        if _calls_function(exercise):
+        if exercise.source_from_cell:
             observation["source"] = trusted_source(job.answer, exercise.name)
             memory = _out_of_memory(observation.get("results"))
             if memory:
@@ -181,7 +180,7 @@ class Judge:
         if cache_key not in self.cache:
             try:
                 verdict = exercise.judge(observation, self.seeds[exercise.id], lang)
-                self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail,
+                self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail, "mistake": verdict.mistake,
                                          "score": verdict.score * exercise.points}
             except Exception as error:  # noqa: BLE001 -- a forged observation of the wrong shape
                 self.cache[cache_key] = _problem("error", say("malformed", lang, why=type(error).__name__))
@@ -198,9 +197,9 @@ class Judge:
         return _problem("error", say("raised", lang, error=error, where=where))
 
 
-def _calls_function(exercise):
-    """True when the child must call the answer on inputs (FunctionExercise.observe), False to describe it."""
-    return type(exercise).observe is FunctionExercise.observe
+def _encoded(inputs):
+    """An exercise's inputs as plain data for the child (None when its probe calls nothing)."""
+    return None if inputs is None else [[wire.encode(arg) for arg in case] for case in inputs]
 
 
 def _out_of_memory(results):
@@ -241,7 +240,7 @@ class NoExercises(ValueError):
     """The course folder holds no exercise this version of the course knows."""
 
 
-def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None):
+def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None, only=None):
     """Grade every student folder in ``submissions``; return (course, students, one record per job).
 
     ``pool`` may be a ``Pool`` started earlier (its workers import torch while this process does too).
@@ -253,7 +252,10 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
         raise NoExercises(f"{course_folder} holds no exercise notebooks")
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = notebooks.student_folders(submissions)  # every real folder, dot-leading and oddly named ones too
+    students = list(folders)
+    if only is not None:  # regrade one student; the others' records in results.jsonl are kept as they are
+        students = [only]
     log = ResultsLog(out / "results.jsonl")
     judge = Judge(course, settings)
     hidden = [str(ROOT / "helpers" / "exercises"), str(ROOT / "solutions"), str(out.resolve()),
@@ -265,7 +267,7 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
         """One task per student (all of the student's notebooks), planned only when a worker has room for it."""
         for student in students:
             waiting = []
-            for job in plan(student, submissions / student, course, stamp, settings.lang):
+            for job in plan(student, folders.get(student, submissions / student), course, stamp, settings.lang):
                 jobs.append(job)
                 earlier = log.get(job.student, job.exercise.id, job.key)
                 if earlier:
@@ -287,7 +289,8 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
     first = next(planned, None)
     if first is not None or pool:  # no workers to start when everything is decided already
         with pool or Pool(min(settings.jobs, total)) as workers:
-            for task, reply in workers.run(itertools.chain([first] if first else [], planned)):
+            for task, reply in workers.run(itertools.chain([first] if first else [], planned),
+                                           deadline=time.monotonic() + settings.run_limit):
                 group = groups[task["id"]]
                 results = reply.get("results") or [{"worker": reply.get("worker", "?")}] * len(group)
                 for job, result in zip(group, results):
@@ -296,14 +299,16 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
                 if progress:
                     progress(len(group), total)
     current = [records[job.student, job.exercise.id] for job in jobs]
-    log.rewrite(current)
+    current = log.rewrite(current, keep_others=only is not None)
     return course, students, current
 
 
 def _record(job, outcome, seconds):
     record = {"student": job.student, "exercise": job.exercise.id, "notebook": job.notebook, "key": job.key,
               "status": outcome["status"], "score": outcome.get("score", 0.0), "points": job.exercise.points,
-              "detail": outcome["detail"], "seconds": seconds, "graded_at": round(time.time(), 3)}
+              "detail": outcome["detail"], "seconds": seconds, "graded_at": round(time.time(), 3),
+              "mistake": outcome.get("mistake") or (problem_key(job.exercise.id, outcome["status"], outcome["detail"])
+                                                    if outcome["status"] in PROBLEMS else None)}
     if job.note:
         record["note"] = job.note
     return record

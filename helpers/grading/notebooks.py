@@ -4,9 +4,13 @@ Cells are recognised by their metadata ``{"autograd_course": {"exercise": id}}``
 never by position, so reordered cells grade the same. Anything unreadable becomes a reason in Chinese
 for the instructor's table instead of an exception.
 """
+import errno
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MAX_BYTES = 20 * 2**20
 
@@ -43,11 +47,11 @@ class Notebook:
 
 
 def read(path):
-    """A ``Notebook``; raises ``InvalidNotebook`` with the reason when the file cannot be used."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InvalidNotebook(f"无法读取文件（{error.strerror}）") from None
+    """A ``Notebook``; raises ``InvalidNotebook`` with the reason when the file cannot be used.
+
+    The file is opened without following a symbolic link and without blocking (a FIFO), must be a regular
+    file, and its size is checked before anything is read (a sparse 100 GB file is refused unread)."""
+    data = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
     try:
         content = _parse(data)
@@ -55,6 +59,56 @@ def read(path):
         raise InvalidNotebook(str(error), digest) from None
     cells = [cell for cell in content["cells"] if isinstance(cell, dict)]
     return Notebook(path, digest, cells)
+
+
+def read_bytes(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InvalidNotebook("是符号链接，不是文件（symbolic link）") from None
+        raise InvalidNotebook(f"无法读取文件（{error.strerror}）") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidNotebook("不是普通文件（FIFO、设备或目录）")
+        if info.st_size > MAX_BYTES:
+            raise InvalidNotebook(f"文件太大（{info.st_size // 2**20} MB）")
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+        if len(data) > MAX_BYTES:
+            raise InvalidNotebook(f"文件太大（超过 {MAX_BYTES // 2**20} MB）")
+        return data
+    except OSError as error:
+        raise InvalidNotebook(f"无法读取文件（{error.strerror}）") from None
+    finally:
+        os.close(fd)
+
+
+def student_folders(submissions):
+    """{name shown in the results: folder} for every real folder in ``submissions``, dot-leading ones included.
+
+    The name is safe to print, to store as UTF-8 and to use as a file name with ``.html`` appended: bytes
+    that are not UTF-8 and control characters are escaped (``\\xff``), a name too long is shortened and made
+    unique with a hash. Symbolic links are not followed (a link to another student's folder is no submission).
+    """
+    folders = {}
+    for entry in sorted(os.scandir(submissions), key=lambda e: os.fsencode(e.name)):
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        raw = os.fsencode(entry.name)
+        name = raw.decode("utf-8", "backslashreplace")
+        name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+        if len(name.encode()) > 200 or name in folders:
+            name = name.encode()[:160].decode("utf-8", "ignore") + "~" + hashlib.sha256(raw).hexdigest()[:12]
+        folders[name] = Path(entry.path)
+    return folders
 
 
 def _parse(data):

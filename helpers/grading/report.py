@@ -1,11 +1,13 @@
-"""What an instructor reads after grading: grades.csv, feedback/<student>.html, summary.md, histogram.png.
+"""What an instructor reads after grading: grades.csv, feedback/<student>.html, summary.md, histogram.png,
+report.html and misconceptions.png (the class misconception report, ``helpers.grading.insight``), and with
+``--export`` a gradebook CSV per LMS (``helpers.grading.export``).
 
 Everything is written atomically at the end of a run (results.jsonl is the durable log kept during it).
 Feedback shows each exercise's status and the checker's diagnosis, never the hidden inputs or a solution.
+Every CSV cell is made safe for spreadsheets (``results.safe_cell``) and every student string escaped.
 The histogram may be drawn by a helper process (``Histogram``, ``python -m helpers.grading.report``) that
 imported matplotlib while the grading process imported torch.
 """
-import csv
 import html
 import io
 import json
@@ -16,7 +18,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from helpers.grading.results import write_atomically
+from helpers.grading import export, insight
+from helpers.grading.results import csv_text, write_atomically
 from helpers.grading.statuses import PROBLEMS, STATUSES, say
 from helpers.checking.verdict import COLOURS, SYMBOLS
 
@@ -39,15 +42,28 @@ def by_student(records):
     return rows
 
 
-def write_grades(path, exercise_ids, records):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["student", *exercise_ids, "total", "status"])
-    for student, rows in by_student(records).items():
-        scores = {r["exercise"]: r["score"] for r in rows}
-        writer.writerow([student, *(f"{scores.get(i, 0):g}" for i in exercise_ids),
-                         f"{sum(scores.values()):g}", student_status(rows)])
-    write_atomically(path, buffer.getvalue())
+def write_grades(path, exercise_ids, records, match=None):
+    """grades.csv: a row per student. With a roster: its id and name, a ``roster`` column, and a row with status
+    ``missing`` for each roster student with no folder (a folder not in the roster also gets status ``missing``)."""
+    students = by_student(records)
+    if match is None:
+        rows = [["student", *exercise_ids, "total", "status"]]
+        for student, mine in students.items():
+            scores = {r["exercise"]: r["score"] for r in mine}
+            rows.append([student, *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
+                         student_status(mine)])
+    else:
+        rows = [["student", "id", "name", *exercise_ids, "total", "status", "roster"]]
+        for student, mine in students.items():
+            scores = {r["exercise"]: r["score"] for r in mine}
+            entry = match.roster.get(student)
+            rows.append([student, entry.id if entry else "", entry.display if entry else "",
+                         *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
+                         student_status(mine) if entry else "missing", "ok" if entry else "not in roster"])
+        for entry in match.absent:
+            rows.append([entry.folder, entry.id, entry.display, *("" for _ in exercise_ids), "0", "missing",
+                         "no submission folder"])
+    write_atomically(path, csv_text(rows))
 
 
 def write_feedback(folder, records, lang):
@@ -137,12 +153,16 @@ class Histogram:
                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.request = None
 
-    def draw(self, path, records):
-        """Send the totals; the helper writes ``path`` while this process writes the other reports."""
+    def draw(self, path, records, chart=None, rows=None):
+        """Send the totals (and the misconception chart's rows); the helper writes ``path`` (and ``chart``)
+        while this process writes the other reports."""
         self.request = (path, records)
         totals, most = _totals(records)
+        if chart is not None and chart.exists():
+            chart.unlink()  # a stale chart from an earlier run must not be mistaken for this one's
         try:
-            self.process.stdin.write(json.dumps({"path": str(path), "totals": totals, "most": most}).encode())
+            self.process.stdin.write(json.dumps({"path": str(path), "totals": totals, "most": most,
+                                                 "chart": str(chart) if chart else None, "rows": rows}).encode())
             self.process.stdin.close()
         except OSError:
             pass
@@ -162,17 +182,31 @@ class Histogram:
         self.process.wait()
 
 
-def write_all(out, exercise_ids, records, lang, seconds, histogram=None):
+def write_all(out, exercise_ids, records, lang, seconds, histogram=None, match=None, exports=(),
+              assignment="autograd-course"):
+    """Every report from ``records`` (results.jsonl); returns summary.md's text."""
+    names = {f: s.display for f, s in match.roster.items()} if match else {}
+    analysis = insight.analyse(exercise_ids, records, names)
+    chart = out / "misconceptions.png"
     if histogram:
-        histogram.draw(out / "histogram.png", records)
-    write_grades(out / "grades.csv", exercise_ids, records)
+        histogram.draw(out / "histogram.png", records, chart, analysis.chart_rows())
+    write_grades(out / "grades.csv", exercise_ids, records, match)
     write_feedback(out / "feedback", records, lang)
-    text = summary(exercise_ids, records, seconds)
+    totals = {student: sum(r["score"] for r in mine) for student, mine in by_student(records).items()}
+    for kind in exports:
+        export.write(out, kind, match, totals, _totals(records)[1], assignment)
+    text = (summary(exercise_ids, records, seconds) + insight.markdown(analysis, lang, chart.name)
+            + insight.roster_markdown(match, lang))
     write_atomically(out / "summary.md", text)
     if histogram:
         histogram.wait()
     else:
         write_histogram(out / "histogram.png", records)
+    if not chart.exists() or (histogram is None):
+        write_atomically(chart, insight.chart_png(analysis.chart_rows()), mode="wb")
+    heading = (f"{analysis.students} {insight.t('students', lang)} · {insight.t('exercises', lang)}: "
+               f"{', '.join(exercise_ids)}")
+    write_atomically(out / "report.html", insight.page(analysis, lang, chart.read_bytes(), match, heading))
     return text
 
 
@@ -181,4 +215,6 @@ if __name__ == "__main__":  # the helper of ``Histogram``
     request = json.loads(sys.stdin.read() or "null")
     if request:
         _draw(request["path"], request["totals"], request["most"])
+        if request.get("chart"):
+            write_atomically(Path(request["chart"]), insight.chart_png(request["rows"]), mode="wb")
     os._exit(0)  # without the interpreter's teardown (0.2 s with matplotlib loaded)

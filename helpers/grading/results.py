@@ -40,10 +40,25 @@ class ResultsLog:
             self.synced = time.monotonic()
         return record
 
-    def rewrite(self, records):
-        """Leave exactly the current records (one per student and exercise), atomically."""
+    def rewrite(self, records, keep_others=False):
+        """Leave exactly the current records (one per student and exercise), atomically; return them.
+
+        ``keep_others`` (a regrade of some students with ``--only``) also keeps, unchanged, the last record of
+        every (student, exercise) of the other students that the log held when it was opened, in student order.
+        """
         self.file.close()
+        if keep_others:
+            mine = {r["student"] for r in records}
+            others = {}
+            for record in self.records.values():  # file order: a later record of a pair replaces an earlier one
+                if record["student"] not in mine:
+                    others[record["student"], record["exercise"]] = record
+            by_student = {}
+            for record in [*others.values(), *records]:
+                by_student.setdefault(record["student"], []).append(record)
+            records = [r for student in sorted(by_student) for r in by_student[student]]
         write_atomically(self.path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        return records
 
 
 def write_atomically(path, content, mode="w"):
@@ -53,3 +68,33 @@ def write_atomically(path, content, mode="w"):
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet will not run (OWASP CSV injection): text starting with = + - @ tab or CR gets a
+    leading apostrophe. Numbers (such as a score) are left as they are."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START):
+        try:
+            float(text)
+            return text  # a plain number such as -1.5
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def csv_text(rows):
+    """CSV text of ``rows`` (lists of cells), every cell made safe for spreadsheets."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return buffer.getvalue()

@@ -41,3 +41,18 @@ MESSAGES = {
 
 def say(key, lang=None, **fields):
     return MESSAGES[key][language(lang)].format(**fields)
+
+
+def problem_key(exercise_id, status, detail):
+    """The stable mistake key of a grading problem: the status, and for an answer cell that raised, the
+    hint its error matches (``ch02.no_zero/raised-inplace``), so errors can be grouped by hint."""
+    from helpers.checking.mistakes import error_hint
+
+    if status != "error":
+        return f"{exercise_id}/{status}"
+    for lang in ("zh", "en"):
+        prefix = MESSAGES["raised"][lang].split("{", 1)[0]
+        if str(detail).startswith(prefix):
+            hint = error_hint(str(detail))
+            return f"{exercise_id}/raised-{hint}" if hint else f"{exercise_id}/raised"
+    return f"{exercise_id}/error"

@@ -1,51 +1,65 @@
 """The grading process's side of the workers: start them, feed them tasks, collect replies, replace the dead.
 
 A task is one student's submission: the exercises of all of the student's notebooks. Each worker
-(``helpers.grading.worker``) pays the torch import once: the workers of a fresh grading process are forked
+(``helpers.grading.sandbox.worker``) pays the torch import once: the workers of a fresh grading process are forked
 from it after it imported torch, before it loads the reference solutions; a worker started once they are
 loaded (a replacement, or a pool started by a process that holds them) is a fresh interpreter. Two tasks are
 kept in flight per worker so it never waits for the grading process; tasks are drawn from an iterator only
 when a worker has room, so the grading process plans the class while the workers grade it. A worker that
 stops answering (a child it could not kill, a crash) is killed with its process group and replaced; its
-current task is reported as crashed and the tasks queued behind it go to the pool again.
+current task is reported as crashed and the tasks queued behind it go to the pool again. So is a worker
+whose reply cannot be read (garbage on its pipe, a reply too large or out of order). Past the run's
+wall-clock limit the workers are stopped and every task not yet answered gets ``EXPIRED`` as its reason.
+A pool refuses to start (one line, exit status 2) where the kernel cannot sandbox the children
+(``sandbox.unavailable``), unless it is told to trust the students.
 """
 import collections
+import itertools
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+from helpers.grading import sandbox
 from helpers.grading.environment import ENVIRONMENT
-from helpers.grading.guard import BLOCKED_MODULE
-from helpers.grading.worker import serve_forked
+from helpers.grading.sandbox.guard import BLOCKED_MODULE
+from helpers.grading.sandbox.worker import serve_forked
 
 IN_FLIGHT = 2
+REPLY_LIMIT = 64 * 2**20  # bytes of one worker reply (a task's reports, each bounded by the worker)
+EXPIRED = "the whole run reached its time limit"
 SLACK = 10.0  # seconds beyond a task's own limit before the worker itself is presumed stuck
 STARTUP = 60.0  # seconds a new worker may take to import torch on a loaded machine
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 def forkable():
     """Whether a worker forked from this process is clean: no references loaded, no other thread running."""
     return BLOCKED_MODULE not in sys.modules and threading.active_count() == 1
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, trust=False):
+        sandbox.TRUST = trust  # what a forked worker, and so its children, inherit
+        # The children's folders live in this one, removed with the worker however it ends.
+        self.scratch = tempfile.mkdtemp(prefix="autograd-worker-")
         tasks_read, tasks_write = os.pipe()
         replies_read, replies_write = os.pipe()
         if forkable():
             pid = os.fork()
             if pid == 0:
-                serve_forked(tasks_read, replies_write)  # never returns
+                serve_forked(tasks_read, replies_write, self.scratch)  # never returns
             self.process = _Forked(pid)
         else:
-            env = {**os.environ, **ENVIRONMENT}
+            env = {**os.environ, **ENVIRONMENT, "AUTOGRADE_TRUST_STUDENTS": "1" if trust else "0",
+                   "AUTOGRADE_SCRATCH": self.scratch}
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-            self.process = subprocess.Popen([sys.executable, "-m", "helpers.grading.worker"], cwd=ROOT, env=env,
+            self.process = subprocess.Popen([sys.executable, "-m", "helpers.grading.sandbox.worker"], cwd=ROOT, env=env,
                                             stdin=tasks_read, stdout=replies_write, stderr=subprocess.DEVNULL,
                                             start_new_session=True)
         os.close(tasks_read)
@@ -79,6 +93,20 @@ class Worker:
             except OSError:
                 pass
         self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _reply(line, task_id):
+    """A worker's reply for ``task_id`` as a dict of the expected shape, or None."""
+    try:
+        reply = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(reply, dict) or reply.get("id") != task_id or not isinstance(reply.get("results"), list):
+        return None
+    if not all(isinstance(result, dict) and isinstance(result.get("report"), str) for result in reply["results"]):
+        return None
+    return reply
 
 
 class _Forked:
@@ -103,11 +131,22 @@ class _Forked:
 class Pool:
     """``run(tasks)`` yields ``(task, reply)`` for every task, in completion order."""
 
-    def __init__(self, jobs):
-        self.workers = [Worker() for _ in range(max(1, jobs))]
+    def __init__(self, jobs, trust=False):
+        """``trust``: grade without the kernel's walls (``--trust-students``). Without it, a kernel that cannot
+        raise them ends the command with one line (exit status 2) before any worker starts."""
+        reason = None if trust else sandbox.unavailable()
+        if reason:
+            print(f"autograd-course: refusing to grade: {reason}; pass --trust-students to grade without a sandbox",
+                  file=sys.stderr)
+            raise SystemExit(2)
+        self.trust = trust
+        self.workers = [Worker(trust) for _ in range(max(1, jobs))]
 
-    def run(self, tasks):
-        """``tasks`` may be a generator: it is advanced only when a worker has room for one more task."""
+    def run(self, tasks, deadline=None):
+        """``tasks`` may be a generator: it is advanced only when a worker has room for one more task.
+
+        Past ``deadline`` (``time.monotonic()``; the whole run's wall-clock limit) the workers are stopped and
+        every task not yet answered is yielded with the reason ``EXPIRED``."""
         tasks, pending = iter(tasks), collections.deque()  # pending: tasks to send again after a crash
         more = True
         selector = selectors.DefaultSelector()
@@ -124,7 +163,10 @@ class Pool:
                             worker.send(task)
                 if not pending and not more and not any(worker.tasks for worker in self.workers):
                     break
-                busy = [worker.deadline() for worker in self.workers if worker.tasks]
+                busy = [worker.deadline() for worker in self.workers if worker.tasks] + ([deadline] if deadline else [])
+                if deadline and time.monotonic() > deadline:
+                    yield from self._expire(tasks, pending, selector)
+                    break
                 events = selector.select(max(0.0, min(busy) - time.monotonic()) if busy else None)
                 for key, _ in events:
                     yield from self._collect(key.data, selector, pending)
@@ -135,22 +177,42 @@ class Pool:
         finally:
             selector.close()
 
+    def _expire(self, tasks, pending, selector):
+        for worker in list(self.workers):
+            lost = list(worker.tasks)
+            worker.tasks.clear()
+            selector.unregister(worker.stdout)
+            worker.stop()
+            self.workers.remove(worker)
+            for task in lost:
+                yield task, {"id": task["id"], "worker": EXPIRED}
+        for task in itertools.chain(pending, tasks):
+            yield task, {"id": task["id"], "worker": EXPIRED}
+        pending.clear()
+
     def _collect(self, worker, selector, pending):
         try:
             chunk = os.read(worker.stdout.fileno(), 1 << 20)
         except BlockingIOError:
             return
+        except OSError:
+            chunk = b""
         if not chunk:
             yield from self._replace(worker, selector, pending, "worker died")
             return
         worker.buffer += chunk
+        if len(worker.buffer) > REPLY_LIMIT:
+            yield from self._replace(worker, selector, pending, "reply too large")
+            return
         *lines, worker.buffer = worker.buffer.split(b"\n")
-        for line in lines:
+        for number, line in enumerate(lines):
+            reply = _reply(line, worker.tasks[0]["id"])
+            if reply is None:  # garbage on the pipe: this task is lost, the worker replaced, the rest re-sent
+                worker.buffer = b""
+                yield from self._replace(worker, selector, pending, "unreadable reply")
+                return
             task = worker.tasks.popleft()
             worker.free_since = time.monotonic()
-            reply = json.loads(line)
-            if reply.get("id") != task["id"]:
-                raise RuntimeError("grading worker replied out of order")
             yield task, reply
 
     def _replace(self, worker, selector, pending, reason):
@@ -158,7 +220,7 @@ class Pool:
         worker.stop()
         lost = worker.tasks.popleft()
         pending.extendleft(reversed([task for task in worker.tasks]))
-        fresh = Worker()
+        fresh = Worker(self.trust)
         self.workers[self.workers.index(worker)] = fresh
         selector.register(fresh.stdout, selectors.EVENT_READ, fresh)
         yield lost, {"id": lost["id"], "worker": reason}
@@ -172,6 +234,7 @@ class Pool:
         for worker in self.workers:
             try:
                 worker.process.wait(timeout=5)
+                shutil.rmtree(worker.scratch, ignore_errors=True)
             except subprocess.TimeoutExpired:
                 worker.stop()
 

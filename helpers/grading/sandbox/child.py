@@ -1,23 +1,31 @@
 """The forked child that runs one student's answer cells, one exercise after another, and reports plain data.
 
 It runs after ``os.fork()`` in a grading worker, for one student's exercises (from all of the student's
-notebooks; never another student's): limits first, then the walls of ``guard``; then, for each
+notebooks; never another student's): limits first, then the kernel's walls (``sandbox.confine``: Landlock
+and seccomp; only ``guard``'s Python-level hook and the ``hidden`` list under ``--trust-students``); then, for each
 exercise, the instructor's setup cell and the student's answer cell in a fresh namespace, and
 ``helpers.checking.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
 trusts none of it beyond its shape. If an exercise ends the child (a timeout, a crash, a memory bomb), the
 worker starts a fresh child for the student's exercises after it, so one exercise cannot cost the others.
 """
+import ctypes
 import json
 import linecache
 import os
 import resource
 import signal
 import sys
+import tempfile
+import threading
 import traceback
 
-from helpers.grading import guard, wire
-from helpers.checking.observe import describe, observe_function
 
+from helpers.grading import sandbox
+from helpers.grading.sandbox import guard, wire
+from helpers.checking.observe import PROBES
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 FILE_LIMIT = 16 * 2**20  # bytes any file the student writes may grow to
 
 
@@ -38,39 +46,57 @@ class Sink:
         return False
 
 
-def run(task, items, result_fd, workdir):
-    """Grade ``items`` (exercises of ``task``) in this forked process, one JSON line each, and exit."""
+def run(task, items, result_fd, workdir, hidden=()):
+    """Grade ``items`` (exercises of ``task``) in this forked process, one JSON line each, and exit.
+
+    ``hidden`` (folders the Python-level guard refuses) is given only under ``--trust-students``, when the
+    kernel's walls are not up; otherwise the child never holds the grader's paths."""
     write, exit_now, dumps, cpu_limit = os.write, os._exit, json.dumps, resource.RLIMIT_CPU
     setrlimit, usage, rusage_self = resource.setrlimit, resource.getrusage, resource.RUSAGE_SELF
     try:
         try:
-            _confine(task, len(items), result_fd, workdir)
+            _confine(task, len(items), result_fd, workdir, hidden)
             failure = None
         except BaseException as error:  # noqa: BLE001
             failure = {"outcome": "error", **_error_info(error, "")}
-        for item in items:
-            if failure is None:
-                used = usage(rusage_self)
+
+        def grade_all():
+            for item in items:
+                if failure is None:
+                    used = usage(rusage_self)
+                    try:
+                        setrlimit(cpu_limit, (int(used.ru_utime + used.ru_stime + task["cpu_seconds"] + 1), task["cpu_hard"]))
+                        report = _answer_report(item)
+                    except BaseException as error:  # noqa: BLE001 -- whatever the student did, report it as data
+                        report = {"outcome": "error", **_error_info(error, item["exercise"])}
+                else:
+                    report = failure
                 try:
-                    setrlimit(cpu_limit, (int(used.ru_utime + used.ru_stime + task["cpu_seconds"] + 1), task["cpu_hard"]))
-                    report = _answer_report(item)
-                except BaseException as error:  # noqa: BLE001 -- whatever the student did, report it as data
-                    report = {"outcome": "error", **_error_info(error, item["exercise"])}
-            else:
-                report = failure
-            try:
-                data = (dumps(report, allow_nan=False) + "\n").encode()
-            except BaseException:  # noqa: BLE001 -- an observation that json cannot encode
-                data = b'{"outcome": "error", "type": "ValueError", "message": "unencodable observation"}\n'
-            while data:
-                data = data[write(result_fd, data[:65536]):]
+                    data = (dumps(report, allow_nan=False) + "\n").encode()
+                except BaseException:  # noqa: BLE001 -- an observation that json cannot encode
+                    data = b'{"outcome": "error", "type": "ValueError", "message": "unencodable observation"}\n'
+                while data:
+                    data = data[write(result_fd, data[:65536]):]
+
+        if failure is None:  # in a fresh thread, the student's code finds no frame of the worker (or of the
+            runner = threading.Thread(target=grade_all, name="student")  # grader it was forked from) above it
+            runner.start()
+            runner.join()
+        else:
+            grade_all()
         os.close(result_fd)
     finally:
         exit_now(0)
 
 
-def _confine(task, count, result_fd, workdir):
+# Only these variables of the worker's environment reach the student's code (none names a grader path).
+KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONMALLOC",
+                    "GLIBC_TUNABLES", "PYTHONDONTWRITEBYTECODE", "MPLBACKEND", "PATH")
+
+
+def _confine(task, count, result_fd, workdir, hidden):
     os.setpgid(0, 0)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a worker that dies takes this child with it
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized file write fails with an error instead
@@ -82,6 +108,10 @@ def _confine(task, count, result_fd, workdir):
     sys.stdin = open(os.devnull)  # input() raises EOFError
     sys.stdout = sys.stderr = Sink()
     os.chdir(workdir)
+    for name in [n for n in os.environ if n not in KEPT_ENVIRONMENT]:
+        del os.environ[name]
+    os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
+    tempfile.tempdir = workdir
     used = resource.getrusage(resource.RUSAGE_SELF)
     task["cpu_hard"] = int(used.ru_utime + used.ru_stime + count * (task["cpu_seconds"] + 1) + 2)
     resource.setrlimit(resource.RLIMIT_CPU, (task["cpu_hard"], task["cpu_hard"]))
@@ -90,7 +120,9 @@ def _confine(task, count, result_fd, workdir):
     if task.get("memory_mb"):
         limit = _virtual_size() + task["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    guard.lock_down(workdir, task["hidden"])
+    if not sandbox.TRUST:
+        sandbox.confine(workdir)
+    guard.lock_down(workdir, hidden)
 
 
 def _answer_report(item):
@@ -100,11 +132,8 @@ def _answer_report(item):
     if item["name"] not in namespace:
         return {"outcome": "undefined"}
     answer = namespace[item["name"]]
-    if item["inputs"] is None:
-        observation = {"answer": describe(answer)}
-    else:
-        cases = [tuple(wire.decode(arg) for arg in case) for case in item["inputs"]]
-        observation = observe_function(answer, cases, with_source=False)  # the grader parses the answer cell
+    cases = None if item["inputs"] is None else [tuple(wire.decode(arg) for arg in case) for case in item["inputs"]]
+    observation = PROBES[item["probe"]](answer, cases, sandboxed=True)
     return {"outcome": "ok", "observation": observation}
 
 

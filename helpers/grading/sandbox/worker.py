@@ -3,7 +3,7 @@
 The command line forks its workers from the grading process right after importing torch and the checker
 core and running ``warm_up``, before it imports the reference solutions (``helpers.exercises``) or reads a submission
 (``serve_forked``); a worker started later, once the references are loaded, is a fresh interpreter
-(``python -m helpers.grading.worker``). Either way no worker, and so no child, has the references in memory.
+(``python -m helpers.grading.sandbox.worker``). Either way no worker, and so no child, has the references in memory.
 Protocol: one JSON task (one student's submission: the exercises of all of the student's notebooks, as
 ``items``) per line on stdin, one JSON reply per line on stdout, in order. A child runs the exercises of one
 task only, so students never share a child. The child reports one line per exercise; the worker gives each
@@ -26,7 +26,8 @@ import torch
 
 import helpers.checking.check  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
 # it loads the reference solutions only inside check(), which the children cannot import.
-from helpers.grading import child
+from helpers.grading import sandbox
+from helpers.grading.sandbox import child
 
 REPORT_LIMIT = 8 * 2**20  # bytes of observation a child may send for one exercise
 
@@ -78,9 +79,14 @@ ON_DEMAND = [(("torch.func", "functorch", "forward_ad", "optim", "jvp", "vmap", 
              (("matplotlib",), warm_up_pyplot)]
 
 
-def serve_forked(tasks_fd, replies_fd):
+SCRATCH = None  # the folder (given by the pool) that holds this worker's children's folders
+
+
+def serve_forked(tasks_fd, replies_fd, scratch=None):
     """The body of a worker forked from the grading process: tasks on ``tasks_fd``, replies on ``replies_fd``."""
+    global SCRATCH
     try:
+        SCRATCH = scratch
         gc.freeze()  # the grading process's objects are never collected (or closed) here
         os.setsid()  # its own process group, out of reach of the terminal's Ctrl-C
         null = os.open(os.devnull, os.O_RDWR)
@@ -95,18 +101,27 @@ def serve_forked(tasks_fd, replies_fd):
 
 
 def main():
+    global SCRATCH
+    if os.environ.get("AUTOGRADE_TRUST_STUDENTS") == "1":  # a worker started as a fresh interpreter
+        sandbox.TRUST = True
+    SCRATCH = SCRATCH or os.environ.pop("AUTOGRADE_SCRATCH", None)
     torch.set_num_threads(1)
     warm_up()
+    sandbox.readable()  # computed once here, inherited by every child
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
     gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
     exiting = []  # children that reported everything: reaped later, off the critical path
     warmed = set()
     for line in sys.stdin:
-        task = json.loads(line)
+        task, line = json.loads(line), None
+        # The grader's folders reach the child only when the kernel cannot wall it in (--trust-students).
+        hidden = tuple(task.pop("hidden", None) or ())
+        if not sandbox.TRUST:
+            hidden = ()
         _warm_up_on_demand(task["items"], warmed)
         results = []
         while len(results) < len(task["items"]):
-            results += run_child(task, task["items"][len(results):], exiting)
+            results += run_child(task, task["items"][len(results):], exiting, hidden)
         sys.stdout.write(json.dumps({"id": task["id"], "results": results}) + "\n")
         sys.stdout.flush()
         exiting = [item for item in exiting if not _reaped(*item)]
@@ -127,15 +142,15 @@ def _warm_up_on_demand(items, done):
             gc.freeze()
 
 
-def run_child(task, items, exiting):
+def run_child(task, items, exiting, hidden=()):
     """Fork a child for ``items``; the results of those it finished, plus the one that ended it (if any)."""
-    workdir = tempfile.mkdtemp(prefix="autograd-grade-")
+    workdir = tempfile.mkdtemp(prefix="autograd-grade-", dir=SCRATCH)
     read_end, write_end = os.pipe()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        child.run(task, items, write_end, workdir)  # never returns
+        child.run(task, items, write_end, workdir, hidden)  # never returns
     os.close(write_end)
     results, pending = [], b""
     while len(results) < len(items):

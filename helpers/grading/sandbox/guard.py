@@ -1,11 +1,11 @@
-"""What the sandboxed child forbids the student's code before running it.
+"""The Python-level walls the child puts up after the kernel's (``sandbox.confine``: Landlock and seccomp).
 
 The grade never depends on these walls: verdicts are computed in the grading process from plain data on
-inputs drawn there. The walls keep a submission from reading the references or other students' work,
-from writing outside its temporary folder (next to the results, say), and from starting processes.
-An audit hook cannot be removed once installed, and this one uses only functions bound before the
-student's code runs, but it is not a full sandbox (CPython's own caveat): for hostile classes, run the
-grader in a container or an unprivileged account as well.
+inputs drawn there. With the kernel's sandbox up, this audit hook only turns forbidden actions into clear
+``PermissionError`` messages before the kernel would refuse them, and blocks importing the references. Under
+``--trust-students`` (a kernel without Landlock ABI 6) it is the only wall, with the ``hidden`` folders it
+refuses to open: an audit hook cannot be removed once installed, and this one uses only functions bound
+before the student's code runs, but it is not a security boundary (CPython's own caveat).
 """
 import builtins
 import posix
