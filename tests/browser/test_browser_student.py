@@ -1,0 +1,97 @@
+"""A student's path through one exercise notebook in a real browser.
+
+Open the released exercises/ex02 in JupyterLab, run the setup cell, type a wrong answer into the answer cell of
+``ch02.no_zero``, run it and its check cell: the red ❌ box names the specific mistake. Then type the right
+answer, run both again: the green ✅ box. Screenshots of both go to test-artifacts/browser/.
+
+The module has its own JupyterLab and chromium (the fixtures are module-scoped), so under pytest-xdist it runs
+beside the chapters' module.
+"""
+import os
+
+import nbformat
+import torch
+
+from helpers import check
+from test_browser_chapters import ARTIFACTS, _copy_without_outputs, _kernel_idle, _settled, _shut_down_kernels, _wait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NOTEBOOK = os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb")
+EXERCISE = "ch02.no_zero"
+WRONG = "grad_without_zero = torch.tensor([0.0, 4.0, 8.0, 12.0])"
+RIGHT = "grad_without_zero = torch.tensor([1.0, 5.0, 9.0, 13.0])"
+RUN_TIMEOUT_S = 180
+
+
+def _roles():
+    """The indexes of the setup cell, the exercise's answer cell and its check cell."""
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    roles = [cell.metadata.get("autograd_course", {}) for cell in cells]
+    setup = roles.index({"role": "setup"})
+    answer = roles.index({"exercise": EXERCISE})
+    assert roles[answer + 1] == {"check": EXERCISE}
+    return setup, answer, answer + 1
+
+
+def _run(page, cell):
+    """Click into the cell's editor and press Shift+Enter, as a student does."""
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def _type_answer(page, cell, source):
+    """Replace the answer cell's text with ``source`` (inserted as typed text, without auto-closed brackets)."""
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.insert_text(source)
+    _wait(lambda: cell.locator(".jp-InputArea-editor").inner_text().strip() == source, 30, "the typed answer")
+
+
+def _verdict(page, check_cell, symbol):
+    """The text of the check cell's output once it shows ``symbol`` and the kernel has settled."""
+    output = check_cell.locator(".jp-OutputArea-output")
+    _wait(lambda: output.count() > 0 and symbol in output.first.inner_text(), RUN_TIMEOUT_S, f"a {symbol} verdict")
+    _wait(_settled(page, seconds=1), 60, "the kernel to settle")
+    return output.first.inner_text()
+
+
+def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lab, browser):
+    setup, answer, check_index = _roles()
+    _copy_without_outputs(NOTEBOOK, lab["dir"])
+    name = os.path.basename(NOTEBOOK)[:-6]
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    diagnosis = check(EXERCISE, torch.tensor([0.0, 4.0, 8.0, 12.0])).detail
+    success = check(EXERCISE, torch.tensor([1.0, 5.0, 9.0, 13.0])).detail
+    page = browser.new_page()
+    try:
+        page.goto(f"{lab['url']}/lab/workspaces/student/tree/notebooks/{name}.ipynb?reset&token={lab['token']}",
+                  timeout=120_000)
+        page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
+        _wait(lambda: _kernel_idle(page), 180, "the kernel to start")
+        cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        answer_cell, check_cell = cells.nth(answer), cells.nth(check_index)
+
+        _run(page, cells.nth(setup))
+        _type_answer(page, answer_cell, WRONG)
+        _run(page, answer_cell)
+        _run(page, check_cell)
+        shown = _verdict(page, check_cell, "❌")
+        assert f"❌ {EXERCISE} · 还不对" in shown, shown
+        assert diagnosis in shown, f"the diagnosis {diagnosis!r} is not in the box:\n{shown}"
+        assert check_cell.locator("div[style*='#d93025']").count() == 1, "no red box"
+        check_cell.scroll_into_view_if_needed()
+        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-wrong.png"))
+
+        _type_answer(page, answer_cell, RIGHT)
+        _run(page, answer_cell)
+        _run(page, check_cell)
+        shown = _verdict(page, check_cell, "✅")
+        assert f"✅ {EXERCISE} · 正确" in shown and success in shown, shown
+        assert check_cell.locator("div[style*='#1e8e3e']").count() == 1, "no green box"
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.first.inner_text()[:2000]
+        check_cell.scroll_into_view_if_needed()
+        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-right.png"))
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
