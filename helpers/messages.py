@@ -1,4 +1,4 @@
-"""Every sentence a student reads from the checkers, in Simplified Chinese and English.
+"""Every sentence a student or instructor reads (checkers, grader), in Simplified Chinese and English.
 
 The language is Chinese unless the caller passes ``lang="en"`` or the environment sets
 ``AUTOGRAD_COURSE_LANG=en``.
@@ -7,7 +7,7 @@ import os
 
 LANGUAGES = ("zh", "en")
 
-MESSAGES = {
+CHECKER_MESSAGES = {  # what the checkers say about an answer
     # verdict headlines
     "pass": {"zh": "正确", "en": "Correct"},
     "fail": {"zh": "还不对", "en": "Not yet right"},
@@ -86,6 +86,51 @@ MESSAGES = {
     "bad_choice": {"zh": "请用一个选项字母回答，例如 \"A\"；可选：{options}。",
                    "en": "Answer with one option letter, e.g. \"A\"; options: {options}."},
 }
+
+GRADER_MESSAGES = {  # what the grader says about a submission it could not judge as usual
+    # its statuses (pass, fail and todo are the checkers' headlines)
+    "invalid-notebook": {"zh": "notebook 无法读取", "en": "Unreadable notebook"},
+    "missing": {"zh": "没有找到答案", "en": "Answer not found"},
+    "crashed": {"zh": "进程异常退出", "en": "The process ended abnormally"},
+    "timeout": {"zh": "超时", "en": "Time limit exceeded"},
+    "memory": {"zh": "内存超限", "en": "Memory limit exceeded"},
+    "error": {"zh": "运行出错", "en": "Error while running"},
+    # the grader's reasons
+    "no_notebook": {"zh": "没有找到包含这个练习的 notebook。", "en": "No notebook contains this exercise."},
+    "broken_notebook": {"zh": "{file}：{reason}", "en": "{file}: {reason}"},
+    "no_cell": {"zh": "notebook 里没有这个练习的答案单元格（是不是删掉了？）。",
+                "en": "The notebook has no answer cell for this exercise (deleted?)."},
+    "not_code": {"zh": "答案单元格被改成了 {kind} 单元格，无法运行。", "en": "The answer cell was changed to a {kind} cell."},
+    "duplicate": {"zh": "发现 {count} 个这个练习的答案单元格，按最后一个评分。",
+                  "en": "{count} answer cells for this exercise; the last one was graded."},
+    "cell_raised": {"zh": "答案单元格抛出了异常 {error}{where}。", "en": "The answer cell raised {error}{where}."},
+    "line": {"zh": "（第 {line} 行）", "en": " (line {line})"},
+    "undefined": {"zh": "答案单元格没有定义 {name}。", "en": "The answer cell does not define {name}."},
+    "exited": {"zh": "代码调用了 sys.exit()/exit()，评分无法继续。", "en": "The code called sys.exit()/exit()."},
+    "died": {"zh": "运行代码的进程意外结束（{how}），没有返回结果。",
+             "en": "The process running the code ended ({how}) without a result."},
+    "too_slow": {"zh": "运行超过 {seconds} 秒，已被终止（是不是有死循环？）。",
+                 "en": "Stopped after {seconds} s (an endless loop?)."},
+    "too_much_memory": {"zh": "申请的内存超过 {mb} MB 上限：{error}", "en": "Asked for more than {mb} MB: {error}"},
+    "result_too_big": {"zh": "答案产生的结果太大，无法评分。", "en": "The answer produced too much data to grade."},
+    "malformed": {"zh": "运行结果的格式不对，无法评分（{why}）。", "en": "The result could not be read ({why})."},
+    "worker": {"zh": "评分进程意外结束（{why}）。", "en": "The grading process ended unexpectedly ({why})."},
+    "no_exercises": {"zh": "没有找到任何练习（exercise 元数据）", "en": "no exercises found (exercise metadata)"},
+    "cell_too_big": {"zh": "答案单元格太大（{size} 个字符）。", "en": "The answer cell is too large ({size} characters)."},
+    # why a file is not a readable notebook
+    "nb_symlink": {"zh": "是符号链接，不是文件（symbolic link）", "en": "a symbolic link, not a file"},
+    "nb_unreadable": {"zh": "无法读取文件（{why}）", "en": "cannot be read ({why})"},
+    "nb_not_regular": {"zh": "不是普通文件（FIFO、设备或目录）", "en": "not a regular file (a FIFO, device or folder)"},
+    "nb_too_big": {"zh": "文件太大（超过 {mb} MB）", "en": "too large (over {mb} MB)"},
+    "nb_empty": {"zh": "空文件", "en": "an empty file"},
+    "nb_not_json": {"zh": "不是 JSON（文件已损坏，或不是 .ipynb）", "en": "not JSON (a damaged file, or not an .ipynb)"},
+    "nb_no_cells": {"zh": "不是 Jupyter notebook（没有 cells）", "en": "not a Jupyter notebook (no cells)"},
+    "nb_version": {"zh": "不支持的 nbformat 版本：{version}", "en": "unsupported nbformat version: {version}"},
+    "nb_upgrade": {"zh": "nbformat {version} 的旧 notebook 无法转换（{error}）",
+                   "en": "an old nbformat {version} notebook that cannot be converted ({error})"},
+}
+
+MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES}
 
 
 def language(lang=None):

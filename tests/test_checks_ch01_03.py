@@ -9,6 +9,7 @@ import torch
 from exercise_support import ids_of
 from helpers import check
 from helpers.checking.kinds import FunctionExercise
+from helpers.messages import say
 
 CHAPTERS = ("ch01", "ch02", "ch03")
 
@@ -345,3 +346,11 @@ def test_a_multiple_of_4x_is_never_blamed_on_zeroing(k):
         verdict = check("ch01.grad_2xtx", backward_k_times(k), lang=lang)
         assert verdict.status == "fail" and f"{4 * k}x" in verdict.detail, verdict
         assert "清零梯度" not in verdict.detail and "forget to zero" not in verdict.detail, verdict
+
+
+def test_a_function_that_returns_none_is_diagnosed_not_called_unfinished():
+    def grad_of_2xtx(x):
+        return None
+
+    result = check("ch01.grad_2xtx", grad_of_2xtx)
+    assert result.status == "fail" and result.detail == say("returned_none", "zh")

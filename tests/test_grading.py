@@ -7,11 +7,13 @@ fixture, through the real command line) and every test reads its results.
 import copy
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from helpers import cli
+from helpers.exercises import EXERCISES as EXERCISES_BY_ID
 from helpers.grading import commands, grade as grading, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,7 +397,7 @@ def test_notebook_reader_finds_cells_by_id_not_position(tmp_path):
     notebook = notebooks.read(path)
     assert notebook.exercise_ids() == list(reversed(IDS))
     assert "def three_grads" in notebooks.source(notebook.answers("ch02.three_grads")[0][0])
-    assert commands.ROOT == ROOT
+    assert commands.ROOT == ROOT  # the project root, from helpers
 
 
 def no_course_notebook(folder):
@@ -405,8 +407,15 @@ def no_course_notebook(folder):
     return folder
 
 
+def broken_course_notebook(folder):
+    course_of(folder, EX02)
+    (folder / "ex99_broken.ipynb").write_text("{ not json", encoding="utf-8")
+    return folder
+
+
 @pytest.mark.parametrize("course", [lambda tmp: tmp / "nowhere", lambda tmp: course_of(tmp / "empty"),
-                                    lambda tmp: no_course_notebook(tmp / "notes")])
+                                    lambda tmp: no_course_notebook(tmp / "notes"),
+                                    lambda tmp: broken_course_notebook(tmp / "broken")])
 def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
     course = course(tmp_path)
     (tmp_path / "submissions" / "a").mkdir(parents=True)
@@ -503,3 +512,40 @@ def test_an_interrupted_command_stops_its_forked_workers(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["130", "none", "left"], done.stderr
     assert "interrupted" in done.stderr and (results / "results.jsonl").read_text().count("\n") >= len(IDS)
+
+
+def test_a_widget_edit_keeps_the_cache_and_a_checker_edit_does_not(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "helpers", tmp_path / "helpers")
+    monkeypatch.setattr(grading, "ROOT", tmp_path)
+    settings, course = grading.Settings(), ROOT / "exercises"
+    before = grading.fingerprint(course, settings)
+    with open(tmp_path / "helpers" / "chapters" / "ch02.py", "a", encoding="utf-8") as widget:
+        widget.write("\n# an edited widget\n")
+    assert grading.fingerprint(course, settings) == before
+    with open(tmp_path / "helpers" / "exercises" / "ch02.py", "a", encoding="utf-8") as checker:
+        checker.write("\n# an edited checker\n")
+    assert grading.fingerprint(course, settings) != before
+
+
+def test_the_reasons_for_an_unreadable_notebook_follow_the_language(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("", encoding="utf-8")
+    assert cli.main(["check", str(broken), "--lang", "en"]) == 2
+    assert capsys.readouterr().out.strip() == f"{broken}: an empty file"
+    assert cli.main(["check", str(broken)]) == 2
+    assert capsys.readouterr().out.strip() == f"{broken}: 空文件"
+
+
+def test_every_solution_passes_through_the_sandbox_whatever_its_exercise_kind(tmp_path):
+    """All twelve solution notebooks, graded as one student's work: every kind (value, choice, function, and
+    chapter 9's autograd.Function classes with their own probe) is observed in the child and judged here."""
+    student = tmp_path / "submissions" / "teacher"
+    student.mkdir(parents=True)
+    for notebook in sorted(COURSE.glob("ex*.ipynb")):
+        shutil.copy(notebook, student / notebook.name)
+    assert cli.main(["grade", str(student.parent), "--out", str(tmp_path / "results"), "--course", str(COURSE),
+                     "--jobs", "1"]) == 0
+    records = [json.loads(line) for line in (tmp_path / "results" / "results.jsonl").read_text().splitlines()]
+    assert len(records) == len(EXERCISES_BY_ID) and {type(EXERCISES_BY_ID[r["exercise"]]).__name__ for r in records} >= {
+        "ValueExercise", "ChoiceExercise", "FunctionExercise", "AutogradFunctionExercise"}
+    assert [r for r in records if r["status"] != "pass"] == []

@@ -20,7 +20,7 @@ import string
 import sys
 import weakref
 
-from helpers.messages import MESSAGES, language
+from helpers.messages import CHECKER_MESSAGES as MESSAGES, language
 
 OTHER = "other"
 # Catalogue entries that are not a diagnosis on their own (headlines, fragments, handled separately).

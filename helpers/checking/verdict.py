@@ -6,6 +6,7 @@ from helpers.messages import say
 
 STATUSES = ("pass", "fail", "todo")
 SYMBOLS = {"pass": "✅", "fail": "❌", "todo": "⏳"}
+PROBLEM_SYMBOL = "⚠️"  # a grading problem (timeout, crash, ...) rather than a checker's verdict
 COLOURS = {"pass": ("#e6f4ea", "#1e8e3e"), "fail": ("#fce8e6", "#d93025"), "todo": ("#fef7e0", "#b06000")}
 
 

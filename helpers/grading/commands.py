@@ -7,9 +7,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from helpers import ROOT
 from helpers.grading.environment import ENVIRONMENT
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def register(subparsers):
@@ -83,17 +83,17 @@ def run_grade(args):
     pool = Pool(max(1, args.jobs), trust=args.trust_students)
 
     from helpers.exercises import EXERCISES
-    from helpers.grading.grade import NoExercises, grade
+    from helpers.grading.grade import CourseError, grade
 
     settings, bar = _settings(args), _ProgressBar()
     try:
         course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool,
                                           only=args.only)
-    except (KeyboardInterrupt, NoExercises) as error:
+    except (KeyboardInterrupt, CourseError) as error:
         pool.__exit__(type(error), None, None)
         histogram.stop()
         bar.close()
-        if isinstance(error, NoExercises):
+        if isinstance(error, CourseError):
             print(f"autograd-course grade: {error}", file=sys.stderr)
             return 2
         print(f"interrupted: finished results are kept in {args.out / 'results.jsonl'}; "
@@ -120,7 +120,9 @@ def run_grade(args):
 
 
 def _folders(submissions):
-    return [p.name for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")]
+    from helpers.grading import notebooks
+
+    return list(notebooks.student_folders(submissions))
 
 
 def _check_options(args):
@@ -141,7 +143,7 @@ def run_check(args):
     try:
         notebooks.read(args.notebook)
     except notebooks.InvalidNotebook as error:
-        print(f"{args.notebook}: {error}")
+        print(f"{args.notebook}: {error.reason(args.lang)}")
         return 2
     if not args.course.is_dir():
         print(f"autograd-course check: {args.course} is not a folder")
@@ -151,8 +153,9 @@ def run_check(args):
     pool = Pool(1, trust=args.trust_students)  # one student is one task; forked before the references load, as in run_grade
 
     from helpers.exercises import EXERCISES
-    from helpers.grading.grade import NoExercises, grade
-    from helpers.grading.statuses import say
+    from helpers.grading.grade import CourseError, grade
+    from helpers.checking.verdict import PROBLEM_SYMBOL, SYMBOLS
+    from helpers.messages import say
 
     settings = _settings(args)
     with tempfile.TemporaryDirectory(prefix="autograd-check-") as scratch:
@@ -162,17 +165,16 @@ def run_check(args):
         try:
             _, _, records = grade(student.parent, Path(scratch, "results"), args.course, EXERCISES, settings,
                                   pool=pool)
-        except NoExercises as error:
-            pool.__exit__(NoExercises, None, None)
+        except CourseError as error:
+            pool.__exit__(CourseError, None, None)
             print(f"autograd-course check: {error}")
             return 2
     mine = [r for r in records if r["notebook"] == args.notebook.name]
     if not mine:
-        print(f"{args.notebook}: 没有找到任何练习（exercise 元数据）" if settings.lang == "zh"
-              else f"{args.notebook}: no exercises found (exercise metadata)")
+        print(f"{args.notebook}: {say('no_exercises', settings.lang)}")
         return 2
     for record in mine:
-        symbol = {"pass": "✅", "fail": "❌", "todo": "⏳"}.get(record["status"], "⚠️")
+        symbol = SYMBOLS.get(record["status"], PROBLEM_SYMBOL)
         separator = "：" if settings.lang == "zh" else ": "
         print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{record['detail']}")
     passed = sum(r["status"] == "pass" for r in mine)

@@ -17,17 +17,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import ROOT
 from helpers.checking.kinds import Exercise
 from helpers.grading import notebooks
 from helpers.grading.sandbox import wire
 from helpers.grading.sandbox.pool import Pool
 from helpers.grading.results import ResultsLog
-from helpers.grading.statuses import PROBLEMS, problem_key, say
+from helpers.grading.statuses import PROBLEMS, problem_key
+from helpers.messages import say
 
 DEFAULT_SETUP = "import torch\nfrom helpers import check\n"
 MAX_ANSWER = 200_000  # characters in one answer cell
 MEMORY_ERROR = re.compile(r"(?i)can't allocate memory|not enough memory|out of memory|std::bad_alloc|MemoryError")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -57,7 +58,10 @@ class Course:
         """The assignment: every exercise notebook in ``folder`` (the released copies), with its setup cell."""
         course_notebooks, exercises, setups = [], {}, {}
         for path in sorted(Path(folder).glob("*.ipynb")):
-            notebook = notebooks.read(path)
+            try:
+                notebook = notebooks.read(path)
+            except notebooks.InvalidNotebook as error:
+                raise CourseError(f"{path}: {error.reason()}") from None
             setup = notebook.setup_source() or DEFAULT_SETUP
             ids = [i for i in notebook.exercise_ids() if i in registry and i not in exercises]
             course_notebooks.append(CourseNotebook(path.name, setup, ids))
@@ -85,7 +89,7 @@ def plan(student, folder, course, fingerprint, lang):
         try:
             readable.append(notebooks.read(path))
         except notebooks.InvalidNotebook as error:
-            broken.append((path, str(error), error.digest))
+            broken.append((path, error.reason(lang), error.digest))
     listing = "|".join(sorted([f"{n.path.name}:{n.digest}" for n in readable] + [f"{p.name}:{d}" for p, _, d in broken]))
     jobs = []
     for course_notebook in course.notebooks:
@@ -154,7 +158,7 @@ class Judge:
         if reply["timed_out"] or reply["signal"] == signal.SIGXCPU:
             return _problem("timeout", say("too_slow", lang, seconds=f"{self.settings.timeout:g}"))
         if reply["too_big"]:
-            return _problem("error", say("too_big", lang))
+            return _problem("error", say("result_too_big", lang))
         text = reply["report"]
         if not text.endswith("\n"):
             how = f"signal {signal.Signals(reply['signal']).name}" if reply["signal"] else f"exit code {reply['exit']}"
@@ -194,7 +198,7 @@ class Judge:
         if report.get("type") == "MemoryError" or MEMORY_ERROR.search(str(report.get("message"))):
             return _problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=error))
         where = say("line", lang, line=report["line"]) if isinstance(report.get("line"), int) else ""
-        return _problem("error", say("raised", lang, error=error, where=where))
+        return _problem("error", say("cell_raised", lang, error=error, where=where))
 
 
 def _encoded(inputs):
@@ -228,16 +232,23 @@ def trusted_source(cell, name):
     return "".join(lines[start - 1:node.end_lineno])
 
 
+# What a verdict depends on: the checkers, the exercises, the grader and its messages (not the chapters'
+# widgets and drawings, nor the authoring tools), so editing a widget keeps every cached grade.
+VERDICT_SOURCES = ("helpers/checking", "helpers/exercises", "helpers/grading", "helpers/messages.py")
+
+
 def fingerprint(course_folder, settings):
     """Changes whenever the checkers, the grader, the course notebooks or the limits change."""
     digest = hashlib.sha256(f"{settings.timeout}|{settings.memory_mb}|{settings.lang}".encode())
-    for path in sorted(ROOT.joinpath("helpers").rglob("*.py")) + sorted(Path(course_folder).glob("*.ipynb")):
+    sources = [path for name in VERDICT_SOURCES
+               for path in (sorted(ROOT.joinpath(name).rglob("*.py")) if ROOT.joinpath(name).is_dir() else [ROOT / name])]
+    for path in sources + sorted(Path(course_folder).glob("*.ipynb")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-class NoExercises(ValueError):
-    """The course folder holds no exercise this version of the course knows."""
+class CourseError(ValueError):
+    """The course folder cannot be graded: no exercise this version of the course knows, or a broken notebook."""
 
 
 def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None, only=None):
@@ -249,7 +260,7 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
     submissions, out = Path(submissions), Path(out)
     course = Course.load(course_folder, registry)
     if not course.exercises:
-        raise NoExercises(f"{course_folder} holds no exercise notebooks")
+        raise CourseError(f"{course_folder} holds no exercise notebooks")
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
     folders = notebooks.student_folders(submissions)  # every real folder, dot-leading and oddly named ones too

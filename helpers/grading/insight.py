@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.grading.statuses import PROBLEMS, say
-from helpers.messages import MESSAGES as CHECKER_MESSAGES
+from helpers.grading.statuses import PROBLEMS
+from helpers.messages import CHECKER_MESSAGES, say
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = 5

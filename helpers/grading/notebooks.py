@@ -1,8 +1,8 @@
 """Read a notebook defensively and find its setup cell and answer cells by exercise id.
 
 Cells are recognised by their metadata ``{"autograd_course": {"exercise": id}}`` (or ``"role": "setup"``),
-never by position, so reordered cells grade the same. Anything unreadable becomes a reason in Chinese
-for the instructor's table instead of an exception.
+never by position, so reordered cells grade the same. Anything unreadable becomes an ``InvalidNotebook``
+whose reason is said in the instructor's language (``helpers.messages``) instead of a traceback.
 """
 import errno
 import hashlib
@@ -12,15 +12,21 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.messages import say
+
 MAX_BYTES = 20 * 2**20
 
 
 class InvalidNotebook(Exception):
-    """The file cannot be read as a notebook; ``str()`` is the reason, ``digest`` the file's hash."""
+    """The file cannot be read as a notebook: ``reason(lang)`` says why (``str()`` in Chinese); ``digest`` is
+    the file's hash."""
 
-    def __init__(self, reason, digest=""):
-        super().__init__(reason)
-        self.digest = digest
+    def __init__(self, key, digest="", **fields):
+        super().__init__(say(key, "zh", **fields))
+        self.key, self.fields, self.digest = key, fields, digest
+
+    def reason(self, lang=None):
+        return say(self.key, lang, **self.fields)
 
 
 @dataclass
@@ -56,7 +62,7 @@ def read(path):
     try:
         content = _parse(data)
     except InvalidNotebook as error:
-        raise InvalidNotebook(str(error), digest) from None
+        raise InvalidNotebook(error.key, digest, **error.fields) from None
     cells = [cell for cell in content["cells"] if isinstance(cell, dict)]
     return Notebook(path, digest, cells)
 
@@ -66,14 +72,14 @@ def read_bytes(path):
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise InvalidNotebook("是符号链接，不是文件（symbolic link）") from None
-        raise InvalidNotebook(f"无法读取文件（{error.strerror}）") from None
+            raise InvalidNotebook("nb_symlink") from None
+        raise InvalidNotebook("nb_unreadable", why=error.strerror) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InvalidNotebook("不是普通文件（FIFO、设备或目录）")
+            raise InvalidNotebook("nb_not_regular")
         if info.st_size > MAX_BYTES:
-            raise InvalidNotebook(f"文件太大（{info.st_size // 2**20} MB）")
+            raise InvalidNotebook("nb_too_big", mb=MAX_BYTES // 2**20)
         chunks, size = [], 0
         while size <= MAX_BYTES:
             chunk = os.read(fd, MAX_BYTES + 1 - size)
@@ -83,10 +89,10 @@ def read_bytes(path):
             size += len(chunk)
         data = b"".join(chunks)
         if len(data) > MAX_BYTES:
-            raise InvalidNotebook(f"文件太大（超过 {MAX_BYTES // 2**20} MB）")
+            raise InvalidNotebook("nb_too_big", mb=MAX_BYTES // 2**20)
         return data
     except OSError as error:
-        raise InvalidNotebook(f"无法读取文件（{error.strerror}）") from None
+        raise InvalidNotebook("nb_unreadable", why=error.strerror) from None
     finally:
         os.close(fd)
 
@@ -113,15 +119,15 @@ def student_folders(submissions):
 
 def _parse(data):
     if not data.strip():
-        raise InvalidNotebook("空文件")
+        raise InvalidNotebook("nb_empty")
     if len(data) > MAX_BYTES:
-        raise InvalidNotebook(f"文件太大（{len(data) // 2**20} MB）")
+        raise InvalidNotebook("nb_too_big", mb=MAX_BYTES // 2**20)
     try:
         content = json.loads(data)
     except (ValueError, RecursionError):
-        raise InvalidNotebook("不是 JSON（文件已损坏，或不是 .ipynb）") from None
+        raise InvalidNotebook("nb_not_json") from None
     if not isinstance(content, dict) or not isinstance(content.get("cells", content.get("worksheets")), list):
-        raise InvalidNotebook("不是 Jupyter notebook（没有 cells）")
+        raise InvalidNotebook("nb_no_cells")
     version = content.get("nbformat")
     if version != 4:
         content = _upgrade(data, version)
@@ -138,13 +144,13 @@ def source(cell):
 def _upgrade(data, version):
     """Older notebooks (nbformat 3) are upgraded by nbformat itself; anything else is refused."""
     if version not in (3,):
-        raise InvalidNotebook(f"不支持的 nbformat 版本：{version!r}")
+        raise InvalidNotebook("nb_version", version=repr(version))
     import nbformat
 
     try:
         return json.loads(nbformat.writes(nbformat.reads(data.decode("utf-8"), as_version=4)))
     except Exception as error:  # noqa: BLE001 -- nbformat raises many kinds on malformed old files
-        raise InvalidNotebook(f"nbformat {version} 的旧 notebook 无法转换（{type(error).__name__}）") from None
+        raise InvalidNotebook("nb_upgrade", version=version, error=type(error).__name__) from None
 
 
 def _tag(cell):

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from helpers.grading import export, insight
 from helpers.grading.results import csv_text, write_atomically
-from helpers.grading.statuses import PROBLEMS, STATUSES, say
-from helpers.checking.verdict import COLOURS, SYMBOLS
+from helpers.grading.statuses import PROBLEMS, STATUSES
+from helpers.messages import say
+from helpers.checking.verdict import COLOURS, PROBLEM_SYMBOL, SYMBOLS
 
 PROBLEM_COLOURS = ("#f1f3f4", "#5f6368")
 
@@ -82,7 +83,7 @@ def feedback_html(student, rows, lang):
         note = f"<br><i>{html.escape(record['note'])}</i>" if record.get("note") else ""
         boxes.append(
             f'<div style="border-left:4px solid {border};background:{background};padding:6px 10px;margin:6px 0">'
-            f'<b>{SYMBOLS.get(status, "⚠️")} {html.escape(record["exercise"])} · {html.escape(say(status, lang))}'
+            f'<b>{SYMBOLS.get(status, PROBLEM_SYMBOL)} {html.escape(record["exercise"])} · {html.escape(say(status, lang))}'
             f' · {record["score"]:g}/{record["points"]:g}</b><br>{html.escape(record["detail"])}{note}</div>')
     title = f"{html.escape(student)}：{total:g}/{points:g}" if lang == "zh" else f"{html.escape(student)}: {total:g}/{points:g}"
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'

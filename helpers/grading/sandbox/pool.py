@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from helpers import ROOT
 from helpers.grading import sandbox
 from helpers.grading.environment import ENVIRONMENT
 from helpers.grading.sandbox.guard import BLOCKED_MODULE
@@ -37,7 +38,6 @@ REPLY_LIMIT = 64 * 2**20  # bytes of one worker reply (a task's reports, each bo
 EXPIRED = "the whole run reached its time limit"
 SLACK = 10.0  # seconds beyond a task's own limit before the worker itself is presumed stuck
 STARTUP = 60.0  # seconds a new worker may take to import torch on a loaded machine
-ROOT = Path(__file__).resolve().parents[3]
 def forkable():
     """Whether a worker forked from this process is clean: no references loaded, no other thread running."""
     return BLOCKED_MODULE not in sys.modules and threading.active_count() == 1
