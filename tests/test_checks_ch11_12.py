@@ -5,14 +5,12 @@ exercise lists for that mistake. test_exercises.py runs the generic tests on the
 HINTED and OTHER_WRONGS. The last tests assert the PyTorch facts the chapters and explanations rely on.
 """
 import math
-import re
 import warnings
 
 import pytest
 import torch
 
 from exercise_support import ids_of, question, verdict
-from helpers import check
 from helpers.chapters import ch11 as widgets11
 from helpers.chapters import ch12 as widgets12
 from helpers.chapters import panel

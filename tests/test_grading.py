@@ -15,6 +15,7 @@ import pytest
 from helpers import cli
 from helpers.exercises import EXERCISES as EXERCISES_BY_ID
 from helpers.grading import commands, grade as grading, notebooks
+from helpers.grading import course as course_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "solutions"  # same setup cells and exercise ids as the released copies in exercises/
@@ -320,7 +321,7 @@ def test_rerun_after_interruption_keeps_and_reuses_records(tmp_path):
     for student, notebook in [("a", load()), ("b", with_answer("ch02.no_zero", WRONG_NO_ZERO)), ("c", load())]:
         (submissions / student).mkdir(parents=True)
         (submissions / student / EX02).write_text(json.dumps(notebook), encoding="utf-8")
-    settings = grading.Settings(timeout=5, memory_mb=512, jobs=1)
+    settings = course_settings.Settings(timeout=5, memory_mb=512, jobs=1)
 
     def interrupt(done, total):
         if done and sum(1 for _ in (results / "results.jsonl").open()) >= len(IDS):
@@ -364,7 +365,7 @@ def test_one_child_per_student_never_shared(tmp_path):
         (submissions / student / EX01).write_text(json.dumps(mine), encoding="utf-8")
         (submissions / student / EX02).write_text(json.dumps(probed), encoding="utf-8")
     course = course_of(tmp_path / "course", EX01, EX02)
-    settings = grading.Settings(timeout=5, memory_mb=512, jobs=1)  # one worker: every student forked from it
+    settings = course_settings.Settings(timeout=5, memory_mb=512, jobs=1)  # one worker: every student forked from it
     _, _, records = grading.grade(submissions, tmp_path / "results", course, EXERCISES, settings)
     ex01_ids = notebooks.read(COURSE / EX01).exercise_ids()
     assert len(records) == 3 * (len(ex01_ids) + len(IDS))
@@ -516,15 +517,15 @@ def test_an_interrupted_command_stops_its_forked_workers(tmp_path):
 
 def test_a_widget_edit_keeps_the_cache_and_a_checker_edit_does_not(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "helpers", tmp_path / "helpers")
-    monkeypatch.setattr(grading, "ROOT", tmp_path)
-    settings, course = grading.Settings(), ROOT / "exercises"
-    before = grading.fingerprint(course, settings)
+    monkeypatch.setattr(course_settings, "ROOT", tmp_path)
+    settings, course = course_settings.Settings(), ROOT / "exercises"
+    before = course_settings.fingerprint(course, settings)
     with open(tmp_path / "helpers" / "chapters" / "ch02.py", "a", encoding="utf-8") as widget:
         widget.write("\n# an edited widget\n")
-    assert grading.fingerprint(course, settings) == before
+    assert course_settings.fingerprint(course, settings) == before
     with open(tmp_path / "helpers" / "exercises" / "ch02.py", "a", encoding="utf-8") as checker:
         checker.write("\n# an edited checker\n")
-    assert grading.fingerprint(course, settings) != before
+    assert course_settings.fingerprint(course, settings) != before
 
 
 def test_the_reasons_for_an_unreadable_notebook_follow_the_language(tmp_path, capsys):

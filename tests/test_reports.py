@@ -16,7 +16,7 @@ from helpers import cli
 from helpers.checking.mistakes import mistake_key
 from helpers.exercises import EXERCISES
 from helpers.grading import export, insight
-from helpers.grading.results import csv_text, safe_cell
+from helpers.grading.results import safe_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 EX01 = "ex01_backward_basics.ipynb"

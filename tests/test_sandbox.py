@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from helpers.grading import grade as grading, notebooks, sandbox
+from helpers.grading import course as course_settings, grade as grading, notebooks, sandbox
 from helpers.grading.sandbox import pool as pools, wire
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -377,7 +377,7 @@ def test_the_whole_run_has_a_time_limit(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
     (course / EX02).write_bytes((COURSE / EX02).read_bytes())
-    settings = grading.Settings(timeout=30, memory_mb=512, jobs=1, run_limit=3)
+    settings = course_settings.Settings(timeout=30, memory_mb=512, jobs=1, run_limit=3)
     started = time.monotonic()
     _, students, records = grading.grade(submissions, tmp_path / "results", course, EXERCISES, settings)
     assert time.monotonic() - started < 25

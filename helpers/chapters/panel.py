@@ -11,16 +11,10 @@ The browser test finds each widget's main control by the CSS class ``agc-main-co
 area by ``agc-output``.
 """
 import base64
-import contextlib
 import io
-import math
-import textwrap
-import warnings
 
 import ipywidgets as widgets
-import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 MAIN, OUTPUT = "agc-main-control", "agc-output"
 

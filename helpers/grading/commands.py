@@ -44,7 +44,7 @@ def _limits(parser):
 
 
 def _settings(args):
-    from helpers.grading.grade import Settings
+    from helpers.grading.course import Settings
     from helpers.messages import language
 
     return Settings(timeout=args.timeout, memory_mb=args.memory, jobs=max(1, args.jobs), lang=language(args.lang),
@@ -83,7 +83,8 @@ def run_grade(args):
     pool = Pool(max(1, args.jobs), trust=args.trust_students)
 
     from helpers.exercises import EXERCISES
-    from helpers.grading.grade import CourseError, grade
+    from helpers.grading.course import CourseError
+    from helpers.grading.grade import grade
 
     settings, bar = _settings(args), _ProgressBar()
     try:
@@ -153,7 +154,8 @@ def run_check(args):
     pool = Pool(1, trust=args.trust_students)  # one student is one task; forked before the references load, as in run_grade
 
     from helpers.exercises import EXERCISES
-    from helpers.grading.grade import CourseError, grade
+    from helpers.grading.course import CourseError
+    from helpers.grading.grade import grade
     from helpers.checking.verdict import PROBLEM_SYMBOL, SYMBOLS
     from helpers.messages import say
 

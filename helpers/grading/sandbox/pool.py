@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from helpers import ROOT
 from helpers.grading import sandbox
