@@ -22,13 +22,12 @@ def main(argv=None):
 def run_as_command(args):
     """Run a sub-command as this process's only task, with the options its parser set as defaults.
 
-    ``environment``: run again in a fresh interpreter with these variables, unless they are set already
-    (glibc's malloc tunables take effect only when a process starts). ``exit_now``: skip the interpreter's
-    teardown at the end, half a second once torch is imported; the command has closed its files by then.
+    ``environment``: variables to set before the command imports torch (which reads its thread settings
+    then). ``exit_now``: skip the interpreter's teardown at the end, half a second once torch is imported;
+    the command has closed its files by then.
     """
-    environment = getattr(args, "environment", None)
-    if environment and any(os.environ.get(name) != value for name, value in environment.items()):
-        os.execve(sys.executable, sys.orig_argv, {**os.environ, **environment})
+    os.environ.update(getattr(args, "environment", None) or {})
+    sys.dont_write_bytecode = sys.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE") == "1"
     code = args.run(args)
     if getattr(args, "exit_now", False):
         sys.stdout.flush()

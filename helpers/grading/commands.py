@@ -72,7 +72,6 @@ def run_grade(args):
     started = time.perf_counter()
     from helpers.grading import report
 
-    histogram = report.Histogram()  # imports matplotlib on the other core while this process imports torch
     from helpers.grading.sandbox.pool import Pool
 
     from helpers.grading.sandbox.worker import warm_up
@@ -92,7 +91,6 @@ def run_grade(args):
                                           only=args.only)
     except (KeyboardInterrupt, CourseError) as error:
         pool.__exit__(type(error), None, None)
-        histogram.stop()
         bar.close()
         if isinstance(error, CourseError):
             print(f"autograd-course grade: {error}", file=sys.stderr)
@@ -109,7 +107,7 @@ def run_grade(args):
             print(f"not in the roster (status missing): {folder}", file=sys.stderr)
         for entry in match.absent:
             print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
-    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, histogram, match,
+    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match,
                             args.export, args.assignment)
     print(text)
     counts = Counter(r["status"] for r in records)

@@ -5,16 +5,10 @@ report.html and misconceptions.png (the class misconception report, ``helpers.gr
 Everything is written atomically at the end of a run (results.jsonl is the durable log kept during it).
 Feedback shows each exercise's status and the checker's diagnosis, never the hidden inputs or a solution.
 Every CSV cell is made safe for spreadsheets (``results.safe_cell``) and every student string escaped.
-The histogram may be drawn by a helper process (``Histogram``, ``python -m helpers.grading.report``) that
-imported matplotlib while the grading process imported torch.
 """
 import html
 import io
-import json
-import os
 import statistics
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -143,54 +137,12 @@ def _png(totals, most):
     return buffer.getvalue()
 
 
-class Histogram:
-    """histogram.png drawn by a helper process started with the command, which imports matplotlib (0.5 s) on
-    the core the grading process leaves idle while it imports torch, instead of at the end of the run."""
-
-    def __init__(self):
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-m", "helpers.grading.report"], cwd=root, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.request = None
-
-    def draw(self, path, records, chart=None, rows=None):
-        """Send the totals (and the misconception chart's rows); the helper writes ``path`` (and ``chart``)
-        while this process writes the other reports."""
-        self.request = (path, records)
-        totals, most = _totals(records)
-        if chart is not None and chart.exists():
-            chart.unlink()  # a stale chart from an earlier run must not be mistaken for this one's
-        try:
-            self.process.stdin.write(json.dumps({"path": str(path), "totals": totals, "most": most,
-                                                 "chart": str(chart) if chart else None, "rows": rows}).encode())
-            self.process.stdin.close()
-        except OSError:
-            pass
-
-    def wait(self):
-        """Until ``path`` is written: by the helper, or here if the helper failed."""
-        try:
-            failed = self.process.wait(timeout=60) != 0
-        except subprocess.TimeoutExpired:
-            self.stop()
-            failed = True
-        if failed:
-            write_histogram(*self.request)
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait()
-
-
-def write_all(out, exercise_ids, records, lang, seconds, histogram=None, match=None, exports=(),
+def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(),
               assignment="autograd-course"):
     """Every report from ``records`` (results.jsonl); returns summary.md's text."""
     names = {f: s.display for f, s in match.roster.items()} if match else {}
     analysis = insight.analyse(exercise_ids, records, names)
     chart = out / "misconceptions.png"
-    if histogram:
-        histogram.draw(out / "histogram.png", records, chart, analysis.chart_rows())
     write_grades(out / "grades.csv", exercise_ids, records, match)
     write_feedback(out / "feedback", records, lang)
     totals = {student: sum(r["score"] for r in mine) for student, mine in by_student(records).items()}
@@ -199,23 +151,9 @@ def write_all(out, exercise_ids, records, lang, seconds, histogram=None, match=N
     text = (summary(exercise_ids, records, seconds) + insight.markdown(analysis, lang, chart.name)
             + insight.roster_markdown(match, lang))
     write_atomically(out / "summary.md", text)
-    if histogram:
-        histogram.wait()
-    else:
-        write_histogram(out / "histogram.png", records)
-    if not chart.exists() or (histogram is None):
-        write_atomically(chart, insight.chart_png(analysis.chart_rows()), mode="wb")
+    write_histogram(out / "histogram.png", records)
+    write_atomically(chart, insight.chart_png(analysis.chart_rows()), mode="wb")
     heading = (f"{analysis.students} {insight.t('students', lang)} · {insight.t('exercises', lang)}: "
                f"{', '.join(exercise_ids)}")
     write_atomically(out / "report.html", insight.page(analysis, lang, chart.read_bytes(), match, heading))
     return text
-
-
-if __name__ == "__main__":  # the helper of ``Histogram``
-    _png([0.0], 1)  # now, before the request comes: imports, fonts and the Agg renderer (0.8 s)
-    request = json.loads(sys.stdin.read() or "null")
-    if request:
-        _draw(request["path"], request["totals"], request["most"])
-        if request.get("chart"):
-            write_atomically(Path(request["chart"]), insight.chart_png(request["rows"]), mode="wb")
-    os._exit(0)  # without the interpreter's teardown (0.2 s with matplotlib loaded)

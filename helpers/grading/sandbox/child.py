@@ -90,8 +90,8 @@ def run(task, items, result_fd, workdir, hidden=()):
 
 
 # Only these variables of the worker's environment reach the student's code (none names a grader path).
-KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONMALLOC",
-                    "GLIBC_TUNABLES", "PYTHONDONTWRITEBYTECODE", "MPLBACKEND", "PATH")
+KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "PYTHONDONTWRITEBYTECODE", "MPLBACKEND", "PATH")
 
 
 def _confine(task, count, result_fd, workdir, hidden):

@@ -39,8 +39,6 @@ def warm_up():
     (A non-scalar ``backward(gradient)`` alone imports torch.fx and sympy lazily: 0.6 s in every child.)
     The grading process calls it before forking its workers, so it is paid once, not once per worker.
     """
-    import torch.fx.experimental.symbolic_shapes  # noqa: F401
-
     x = torch.linspace(-1, 1, 5, requires_grad=True)
     y = torch.sin(x) * x ** 2
     y.backward(torch.ones_like(y), retain_graph=True)
