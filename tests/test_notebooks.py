@@ -123,3 +123,10 @@ def test_links_point_to_existing_notebooks_and_headings(path):
             if anchor:
                 ids = {heading_id(h.group(2)) for s in markdown_of(linked) for h in HEADING.finditer(FENCED.sub("", s))}
                 assert anchor in ids, f"{target}#{anchor}: no such heading (known: {sorted(ids)[:8]} ...)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_draws_the_graph_autograd_builds_and_has_a_widget(path):
+    source = "\n".join(cell.source for cell in code_cells(load(path)))
+    assert re.search(r"\bdraw_(value_)?graph\(", source), "the README promises a graph drawing in every chapter"
+    assert re.search(r"from helpers\.chapters\.ch\d\d import \w+_widget", source), "and a widget"
