@@ -4,16 +4,19 @@ Open the released exercises/ex02 in JupyterLab, run the setup cell, type a wrong
 ``ch02.no_zero``, run it and its check cell: the red ❌ box names the specific mistake. Then type the right
 answer, run both again: the green ✅ box. Screenshots of both go to test-artifacts/browser/.
 
-The module has its own JupyterLab and chromium (the fixtures are module-scoped), so under pytest-xdist it runs
-beside the chapters' module.
+The module also runs the second half of the chapters (``test_browser_chapters.check_chapter``): its own
+JupyterLab and chromium (module-scoped fixtures) serve both, and under pytest-xdist it runs beside the module
+of the first half.
 """
 import os
 
 import nbformat
+import pytest
 import torch
 
 from helpers import check
-from test_browser_chapters import ARTIFACTS, _copy_without_outputs, _kernel_idle, _settled, _shut_down_kernels, _wait
+from test_browser_chapters import (ARTIFACTS, SECOND_HALF, _copy_without_outputs, _kernel_idle, _settled,
+                                   _shut_down_kernels, _wait, chapter_ids, check_chapter, kernel)  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb")
@@ -95,3 +98,8 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lab, browser
     finally:
         page.close()
         _shut_down_kernels(lab)
+
+
+@pytest.mark.parametrize("notebook", SECOND_HALF, ids=chapter_ids(SECOND_HALF))
+def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, browser, kernel):  # noqa: F811
+    check_chapter(notebook, lab, browser, kernel)
