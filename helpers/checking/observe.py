@@ -216,7 +216,11 @@ def is_placeholder_source(source, name):
     found = [node for node in functions if node.name == name] or functions[-1:]
     if not found:
         return False
-    body = found[-1].body
+    return is_placeholder_body(found[-1].body)
+
+
+def is_placeholder_body(body):
+    """True for a function body (a list of ast statements) of only ``...``, perhaps after a docstring."""
     if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]

@@ -12,6 +12,7 @@ import torch
 
 from helpers.checking.diagnose import kind_name
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.observe import is_placeholder_body
 from helpers.messages import say, text
 
 NOT_A_FUNCTION = {
@@ -50,12 +51,7 @@ def backward_is_placeholder(source, class_name):
                if isinstance(node, ast.FunctionDef) and node.name == "backward"]
     if not methods:
         return False
-    body = methods[-1].body
-    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-        and body[0].value.value is Ellipsis
+    return is_placeholder_body(methods[-1].body)
 
 
 class AutogradFunctionExercise(FunctionExercise):
