@@ -4,7 +4,7 @@ Two workloads, each a synthetic class (mostly correct answers, some wrong or inc
 hostile), graded by the real command in a fresh process:
 
 - ``-n N``: N students handing in one assignment (``--assignment``, default ex02);
-- ``--class-size S``: S students each handing in all eight exercise notebooks (S × 8 notebooks).
+- ``--class-size S``: S students each handing in every exercise notebook of the course (S × 12 notebooks).
 
 For each run it prints the wall clock of the whole command, notebooks and exercises per second, the time to
 the first graded result, the steady-state rate between the first and the last graded result (from the
@@ -106,7 +106,7 @@ def measure(label, assignments, students, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=None, help="students handing in one notebook (default 200)")
-    parser.add_argument("--class-size", type=int, default=None, help="students handing in all eight notebooks")
+    parser.add_argument("--class-size", type=int, default=None, help="students handing in every exercise notebook")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=10.0)
