@@ -1,4 +1,4 @@
-"""What every registered exercise (every chapter) must do, whatever its chapter.
+"""What every registered exercise must do, whatever its chapter.
 
 Unfilled answers are "todo", hostile ones fail without raising, verdicts read the same for every seed (nbval
 compares the check cells' output), right answers pass and every listed mistake, value or option gets its own
