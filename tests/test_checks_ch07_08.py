@@ -13,9 +13,8 @@ from torch.func import hessian, jacfwd, jacrev, jvp
 
 from exercise_support import ids_of, question, verdict
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.messages import text
 from helpers.exercises import EXERCISES
-from helpers.messages import say
+from helpers.messages import say, text
 
 CHAPTERS = ("ch07", "ch08")
 
@@ -353,14 +352,6 @@ def test_chapters_7_and_8_have_an_exercise_of_every_kind():
     for chapter in CHAPTERS:
         for kind in (FunctionExercise, ValueExercise, ChoiceExercise):
             assert ids_of(kind, chapters=(chapter,)), (chapter, kind)
-
-
-@pytest.mark.parametrize("exercise_id, wrong, message", EXTRA, ids=[w.__name__ for _, w, _ in EXTRA])
-def test_extra_mistakes_get_their_own_message(exercise_id, wrong, message):
-    message = message(EXERCISES[exercise_id])
-    for lang in ("zh", "en"):
-        details = {verdict(exercise_id, wrong, seed, lang).detail for seed in (0, 1, 2)}
-        assert details == {text(message, lang)}, (wrong.__name__, lang, details)
 
 
 def test_leaf_problems_are_distinct():

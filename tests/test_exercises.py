@@ -19,15 +19,15 @@ import test_checks_ch09_10
 from exercise_support import HOSTILE, IDS, SOLUTIONS, ids_of, placeholder, question, verdict
 from helpers import check
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.messages import text
 from helpers.exercises import EXERCISES
-from helpers.messages import say
+from helpers.messages import say, text
 
 TABLES = (test_checks_ch01_03, test_checks_ch04_06, test_checks_ch07_08, test_checks_ch09_10, test_checks_ch11_12)
 FUNCTIONS = {exercise_id: answers for table in TABLES for exercise_id, answers in table.FUNCTIONS.items()}
 OTHER_WRONGS = [wrong for table in TABLES for wrong in table.OTHER_WRONGS]
-CORE_NAMED = test_checks_ch04_06.CORE_NAMED + test_checks_ch07_08.CORE_NAMED
-HINTED = test_checks_ch04_06.HINTED + test_checks_ch07_08.HINTED
+CORE_NAMED = [named for table in TABLES for named in getattr(table, "CORE_NAMED", [])]
+HINTED = [hinted for table in TABLES for hinted in getattr(table, "HINTED", [])]
+EXTRA = [extra for table in TABLES for extra in getattr(table, "EXTRA", [])]
 CHAPTERS = sorted({exercise_id[:4] for exercise_id in IDS})
 
 
@@ -186,3 +186,11 @@ def test_solution_notebook_follows_the_exercise_format(path):
         assert cells[n + 1].source == f'check("{exercise_id}", {EXERCISES[exercise_id].name})'
         outputs = [o.get("data", {}).get("text/plain", "") for o in cells[n + 1].outputs]
         assert len(outputs) == 1 and outputs[0].startswith(f"✅ {exercise_id} "), (exercise_id, outputs)
+
+
+@pytest.mark.parametrize("exercise_id, wrong, message", EXTRA, ids=[w.__name__ for _, w, _ in EXTRA])
+def test_extra_mistakes_get_their_own_message(exercise_id, wrong, message):
+    message = message(EXERCISES[exercise_id])
+    for lang in ("zh", "en"):
+        details = {verdict(exercise_id, wrong, seed, lang).detail for seed in (0, 1, 2)}
+        assert details == {text(message, lang)}, (wrong.__name__, lang, details)
