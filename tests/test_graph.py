@@ -55,7 +55,7 @@ def test_detached_input_is_cut_and_named():
     assert "u: cut off, no gradient flows here" in graph.describe("en")
 
 
-def test_an_input_nothing_saved_is_an_untracked_input():
+def test_an_input_nothing_saved_is_an_unsaved_input():
     x = torch.tensor(1.0, requires_grad=True)
     y1 = x ** 2
     with torch.no_grad():
@@ -65,6 +65,47 @@ def test_an_input_nothing_saved_is_an_untracked_input():
     kinds = sorted(node.kind for node in draw_graph(y3).nodes)
     assert kinds == ["input", "leaf", "op", "op", "output"]  # AddBackward0 saves neither operand
     assert describe_graph(y3, {"x": x}, lang="en").endswith("x: leaf, shape (), value 1, grad 2")
+
+
+def test_a_python_number_is_a_constant_where_the_operation_saved_it():
+    x = torch.arange(3.0, requires_grad=True)
+    assert "2: constant" in describe_graph((2 * x).sum(), {"x": x}, lang="en")  # mul saves the 2
+    assert "3.5: constant" in describe_graph((x * 3.5).sum(), {"x": x}, lang="en")
+    added = describe_graph((x + 2).sum(), {"x": x}, lang="en")  # add needs nothing of the 2: it is not saved
+    assert "AddBackward0  -> x, unsaved input" in added
+    assert "unsaved input: needs no gradient, the operation saved nothing of it" in added
+    assert "未保存的输入: 不需要梯度，运算没有保存它" in describe_graph((x + 2).sum(), lang="zh")
+
+
+def test_a_named_zero_dim_tensor_is_a_cut_not_a_constant():
+    x = torch.arange(3.0, requires_grad=True)
+    scale = torch.tensor(2.0)
+    assert "scale: cut off, no gradient flows here, shape (), value 2" in \
+        describe_graph((scale * x).sum(), {"x": x, "scale": scale}, lang="en")
+
+
+def test_backward_before_any_drawing_leaves_a_freed_input():
+    x = torch.arange(3.0, requires_grad=True)
+    y = (2 * x).sum()
+    y.backward()  # frees the saved 2 before anything read it
+    assert "MulBackward0  -> x, freed input" in describe_graph(y, {"x": x}, lang="en")
+    z = (2 * x).sum()
+    before = describe_graph(z, {"x": x}, lang="en")
+    z.backward()
+    assert "2: constant" in before and "2: constant" in describe_graph(z, {"x": x}, lang="en")
+
+
+def test_data_saved_under_other_argument_names_is_found_and_named():
+    torch.manual_seed(0)
+    X, y = torch.randn(5, 3), torch.randn(5, 1)
+    model = torch.nn.Linear(3, 1)
+    loss = torch.nn.functional.mse_loss(model(X), y)  # addmm saves X as mat1, mse_loss saves y as target
+    anonymous = describe_graph(loss, {"W": model.weight, "b": model.bias}, lang="en")
+    assert "AddmmBackward0  -> b, tensor #2, TBackward0" in anonymous
+    assert "tensor #2: cut off, no gradient flows here, shape (5, 3)" in anonymous
+    loss.backward()  # the drawing above remembered them: names given now still apply
+    named = describe_graph(loss, {"W": model.weight, "b": model.bias, "X": X, "y": y}, lang="en")
+    assert "MseLossBackward0  -> AddmmBackward0, y" in named and "AddmmBackward0  -> b, X, TBackward0" in named
 
 
 def test_tensors_without_graph():

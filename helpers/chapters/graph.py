@@ -5,15 +5,23 @@ a PNG drawing, while its text form (``describe()``, also its ``repr``) is a dete
 compares and tests assert on. Arrows point the way ``backward()`` travels: from the output down to the
 leaves, whose ``.grad`` is shown once backward has run.
 
-Inputs that do not require grad show up in ``next_functions`` as ``None``, and autograd does not record
-what they were. Where the operation saved the input (``x * u`` saves both operands), it is drawn as what it
-is: a Python number is a grey *constant* showing its value; a tensor (detached, computed under
-``torch.no_grad()``, or plain data) is a *cut*, a red cross and a dashed box, with its name from ``names``.
-Where nothing was saved (``x + u``), it is a plain *input* that needs no gradient. ``backward()`` frees the
-saved tensors, so what a drawing learns about a node is kept in the node's ``metadata``: a graph drawn before
-backward is drawn the same after it.
+An input that needs no gradient is a ``None`` in its node's ``next_functions``: autograd keeps no edge to
+it. The drawing shows it by what the node saved of it (``_saved_self`` / ``_saved_other`` for inputs 0 and 1;
+otherwise the one saved floating-point tensor that needs no gradient, when exactly one input is untracked):
+
+- *constant* (grey, dotted, titled by its value): a saved 0-d tensor not in ``names``. That is how PyTorch
+  keeps a Python number (the ``2`` in ``2 * x``, the ``3`` in ``y * y * 3``); a 0-d tensor you made yourself
+  looks the same unless you name it.
+- *cut* (red cross, dashed, titled by its name in ``names``, else "张量"/"tensor"): any other saved tensor
+  that needs no gradient: a ``detach()`` result, a result computed under ``torch.no_grad()``, plain data.
+- *input* (dashed, no value): the node saved nothing of it (``x + 2``, ``y1 + y2``); autograd then keeps
+  neither its value nor whether it was a number or a tensor.
+- *freed* (dashed, no value): the node saved it, but ``backward()`` freed the saved values before any
+  drawing read them. What a drawing learns about a node is kept in the node's ``metadata``, so a graph drawn
+  before backward is drawn the same after it.
 """
 import io
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -23,13 +31,16 @@ from helpers.messages import language
 
 MAX_SHOWN = 6  # tensors with more elements are summarised by their shape only
 
-WORDS = {
-    "zh": {"output": "输出", "leaf": "叶子", "shape": "形状", "value": "值", "grad": "grad", "next": "下一步",
-           "constant": "常数", "cut": "切断，梯度不流向这里", "input": "不需要梯度的输入",
-           "no_graph": "不在计算图中（requires_grad=False）"},
-    "en": {"output": "output", "leaf": "leaf", "shape": "shape", "value": "value", "grad": "grad", "next": "next",
-           "constant": "constant", "cut": "cut off, no gradient flows here", "input": "input needing no gradient",
-           "no_graph": "not in a graph (requires_grad=False)"},
+WORDS = {  # kinds, facts, and the titles of untracked inputs that have no name
+    "zh": {"output": "输出", "leaf": "叶子", "shape": "形状", "value": "值", "grad": "grad",
+           "constant": "常数", "cut": "切断，梯度不流向这里", "input": "不需要梯度，运算没有保存它",
+           "freed": "不需要梯度，保存的值已被 backward() 释放",
+           "tensor_title": "张量", "input_title": "未保存的输入", "freed_title": "已释放的输入"},
+    "en": {"output": "output", "leaf": "leaf", "shape": "shape", "value": "value", "grad": "grad",
+           "constant": "constant", "cut": "cut off, no gradient flows here",
+           "input": "needs no gradient, the operation saved nothing of it",
+           "freed": "needs no gradient, backward() freed what was saved of it",
+           "tensor_title": "tensor", "input_title": "unsaved input", "freed_title": "freed input"},
 }
 STYLE = {  # kind: face colour, edge colour, line style
     "output": ("#c8e6c9", "#2e7d32", "-"),
@@ -38,7 +49,9 @@ STYLE = {  # kind: face colour, edge colour, line style
     "constant": ("#eeeeee", "#9e9e9e", ":"),
     "cut": ("#f5f5f5", "#c62828", "--"),
     "input": ("#fafafa", "#757575", "--"),
+    "freed": ("#fafafa", "#757575", "--"),
 }
+UNTRACKED = ("cut", "input", "freed")  # kinds of an input that needs no gradient, drawn with a dashed arrow
 MEMO = "autograd_course_inputs"  # key in a node's metadata: what a drawing saw of its untracked inputs
 
 
@@ -54,10 +67,11 @@ class Node:
 class Graph:
     nodes: list  # top-down: layer by layer, left to right
     edges: list  # (parent index, child index)
+    lang: str = None  # the language of the titles of unnamed nodes; describe() speaks it by default
 
     def describe(self, lang=None):
         """One line per node, top-down: what it is, then where backward goes next."""
-        words = WORDS[language(lang)]
+        words = WORDS[language(lang or self.lang)]
         children = {i: [] for i in range(len(self.nodes))}
         for parent, child in self.edges:
             children[parent].append(self.nodes[child].title)
@@ -93,13 +107,13 @@ class Graph:
         drawn = []
         for parent, child in self.edges:
             kind = self.nodes[child].kind
-            colour = {"cut": "#c62828", "constant": "#9e9e9e", "input": "#757575"}.get(kind, "#424242")
+            colour = STYLE[kind][1] if kind in ("constant", *UNTRACKED) else "#424242"
             twin = self.edges.count((parent, child)) > 1  # x * x: two arrows to the same leaf, bent apart
             bend = (0.25 if drawn.count((parent, child)) else -0.25) if twin else 0.0
             drawn.append((parent, child))
             ax.annotate("", xy=(0.5, 1), xycoords=boxes[child], xytext=(0.5, 0), textcoords=boxes[parent],
                         arrowprops=dict(arrowstyle="-|>", color=colour, shrinkA=7, shrinkB=7, lw=1.3,
-                                        ls="--" if kind in ("cut", "input") else "-", connectionstyle=f"arc3,rad={bend}"))
+                                        ls="--" if kind in UNTRACKED else "-", connectionstyle=f"arc3,rad={bend}"))
             if kind == "cut":
                 start, end = boxes[parent].get_position(), boxes[child].get_position()
                 ax.plot((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, marker="X", ms=11, color="#c62828",
@@ -122,13 +136,15 @@ class Graph:
         lines = [node.title]
         for key, value in node.facts.items():
             lines.append(f"{key} {value}" if key != "shape" else f"shape {value}")
-        if node.kind in ("cut", "input") and not node.facts:
+        if node.kind in UNTRACKED and not node.facts:
             lines.append("no grad")
         return "\n".join(lines)
 
 
-def draw_graph(t, names=None):
+def draw_graph(t, names=None, lang=None):
     """The graph behind tensor ``t``; ``names`` maps display names to tensors (leaves, results, detached ones)."""
+    lang = language(lang)
+    words = WORDS[lang]
     names = dict(names or {})
     tensor_names = {id(tensor): name for name, tensor in names.items()}
     result_names = {id(tensor.grad_fn): name for name, tensor in names.items() if tensor.grad_fn is not None}
@@ -140,12 +156,12 @@ def draw_graph(t, names=None):
         return len(nodes) - 1
 
     if t.grad_fn is None:
-        title = tensor_names.get(id(t), "tensor")
+        title = tensor_names.get(id(t), words["tensor_title"])
         if t.requires_grad:
             add("leaf", title, _tensor_facts(t, grad=True))
         else:
             add("cut", title, {"shape": str(tuple(t.shape))})
-        return Graph(nodes, edges)
+        return Graph(nodes, edges, lang)
 
     add("output", tensor_names.get(id(t), "output"), _tensor_facts(t, grad=False))
     walked = []  # keeps every node alive, so that ids stay unique during the walk
@@ -170,39 +186,58 @@ def draw_graph(t, names=None):
         parent, fn = pending.pop(0)
         for index, (next_fn, _) in enumerate(fn.next_functions):
             if next_fn is None:
-                edges.append((parent, add(*_cut_input(fn, index, tensor_names))))
+                edges.append((parent, add(*_untracked_input(fn, index, tensor_names, words))))
             elif (expand := visit(parent, next_fn)) is not None:
                 pending.append(expand)
-    return _layered(Graph(nodes, edges))
+    return _layered(Graph(nodes, edges, lang))
 
 
 def describe_graph(t, names=None, lang=None):
     """The deterministic text form of ``draw_graph(t, names)``."""
-    return draw_graph(t, names).describe(lang)
+    return draw_graph(t, names, lang).describe(lang)
 
 
-def _cut_input(fn, index, names):
-    """Kind, title and facts of input ``index`` of ``fn``, an input that does not require grad."""
+def _untracked_input(fn, index, names, words):
+    """Kind, title and facts of input ``index`` of ``fn``, an input that needs no gradient.
+
+    What the node saved is remembered in its metadata (a weak reference and the facts), so a drawing made before
+    backward() frees it comes out the same after.
+    """
     memo = fn.metadata.setdefault(MEMO, {})
-    if index in memo:
-        return memo[index]
-    saved, freed = None, False
-    if index < 2:
+    if index not in memo:
         try:
-            saved = getattr(fn, ("_saved_self", "_saved_other")[index], None)
-        except RuntimeError:  # saved tensors are freed by backward()
-            freed = True
-    if not isinstance(saved, torch.Tensor):
-        found = "input", "untracked", {}
-    elif id(saved) in names:
-        found = "cut", names[id(saved)], _tensor_facts(saved, grad=False)
-    elif saved.dim() == 0:
-        found = "constant", _values(saved), {}  # a Python number that PyTorch wrapped
-    else:
-        found = "cut", "untracked", _tensor_facts(saved, grad=False)
-    if not freed:
-        memo[index] = found
-    return found
+            saved = _saved_for(fn, index)
+        except RuntimeError:  # backward() freed the saved tensors before any drawing read them
+            return "freed", words["freed_title"], {}
+        memo[index] = None if saved is None else (weakref.ref(saved), _tensor_facts(saved, grad=False),
+                                                  saved.dim() == 0)
+    if memo[index] is None:
+        return "input", words["input_title"], {}
+    reference, facts, is_scalar = memo[index]
+    saved = reference()
+    if saved is not None and id(saved) in names:
+        return "cut", names[id(saved)], facts
+    if is_scalar:
+        return "constant", facts["value"], {}  # how PyTorch keeps a Python number
+    return "cut", words["tensor_title"], facts
+
+
+def _saved_for(fn, index):
+    """The tensor ``fn`` saved for its untracked input ``index``, or None; RuntimeError once backward freed it."""
+    untracked_saved = {}
+    for attribute in dir(fn):
+        if attribute.startswith("_saved_") and not attribute.startswith("_saved_result"):  # results are outputs
+            value = getattr(fn, attribute)
+            if isinstance(value, torch.Tensor) and not value.requires_grad:
+                untracked_saved[attribute] = value
+    by_position = ("_saved_self", "_saved_other")[index] if index < 2 else None
+    if by_position in untracked_saved:
+        return untracked_saved[by_position]
+    # Other argument names (addmm's mat1, mse_loss's target): pair the one untracked input with the one
+    # untracked floating-point tensor saved (integer ones are indices, never inputs that could need a gradient).
+    untracked_inputs = sum(1 for next_fn, _ in fn.next_functions if next_fn is None)
+    candidates = [value for value in untracked_saved.values() if value.is_floating_point() or value.is_complex()]
+    return candidates[0] if untracked_inputs == 1 and len(candidates) == 1 else None
 
 
 def _tensor_facts(t, grad):
@@ -246,4 +281,4 @@ def _layered(graph):
         order += members
     renumber = {old: new for new, old in enumerate(order)}
     return Graph([graph.nodes[i] for i in order],
-                 [(renumber[p], renumber[c]) for p, c in graph.edges])
+                 [(renumber[p], renumber[c]) for p, c in graph.edges], graph.lang)
