@@ -12,11 +12,11 @@ otherwise the one saved floating-point tensor that needs no gradient, when exact
 - *constant* (grey, dotted, titled by its value): a saved 0-d tensor not in ``names``. That is how PyTorch
   keeps a Python number (the ``2`` in ``2 * x``, the ``3`` in ``y * y * 3``); a 0-d tensor you made yourself
   looks the same unless you name it.
-- *cut* (red cross, dashed, titled by its name in ``names``, else "张量"/"tensor"): any other saved tensor
+- *cut* (red cross, dashed, titled by its name in ``names``, else "tensor"): any other saved tensor
   that needs no gradient: a ``detach()`` result, a result computed under ``torch.no_grad()``, plain data.
-- *input* (dashed, no value): the node saved nothing of it (``x + 2``, ``y1 + y2``); autograd then keeps
+- *input* (dashed, titled "unsaved input"): the node saved nothing of it (``x + 2``, ``y1 + y2``); autograd then keeps
   neither its value nor whether it was a number or a tensor.
-- *freed* (dashed, no value): the node saved it, but ``backward()`` freed the saved values before any
+- *freed* (dashed, titled "freed input"): the node saved it, but ``backward()`` freed the saved values before any
   drawing read them. What a drawing learns about a node is kept in the node's ``metadata``, so a graph drawn
   before backward is drawn the same after it.
 """
@@ -31,17 +31,17 @@ from helpers.messages import language
 
 MAX_SHOWN = 6  # tensors with more elements are summarised by their shape only
 
-WORDS = {  # kinds, facts, and the titles of untracked inputs that have no name
+WORDS = {
     "zh": {"output": "输出", "leaf": "叶子", "shape": "形状", "value": "值", "grad": "grad",
            "constant": "常数", "cut": "切断，梯度不流向这里", "input": "不需要梯度，运算没有保存它",
-           "freed": "不需要梯度，保存的值已被 backward() 释放",
-           "tensor_title": "张量", "input_title": "未保存的输入", "freed_title": "已释放的输入"},
+           "freed": "不需要梯度，保存的值已被 backward() 释放"},
     "en": {"output": "output", "leaf": "leaf", "shape": "shape", "value": "value", "grad": "grad",
            "constant": "constant", "cut": "cut off, no gradient flows here",
            "input": "needs no gradient, the operation saved nothing of it",
-           "freed": "needs no gradient, backward() freed what was saved of it",
-           "tensor_title": "tensor", "input_title": "unsaved input", "freed_title": "freed input"},
+           "freed": "needs no gradient, backward() freed what was saved of it"},
 }
+# Titles of nodes without a name from ``names``; ASCII like the rest of the drawing (its font has no CJK glyphs)
+TITLES = {"cut": "tensor", "input": "unsaved input", "freed": "freed input"}
 STYLE = {  # kind: face colour, edge colour, line style
     "output": ("#c8e6c9", "#2e7d32", "-"),
     "op": ("#e3f2fd", "#1565c0", "-"),
@@ -67,11 +67,10 @@ class Node:
 class Graph:
     nodes: list  # top-down: layer by layer, left to right
     edges: list  # (parent index, child index)
-    lang: str = None  # the language of the titles of unnamed nodes; describe() speaks it by default
 
     def describe(self, lang=None):
         """One line per node, top-down: what it is, then where backward goes next."""
-        words = WORDS[language(lang or self.lang)]
+        words = WORDS[language(lang)]
         children = {i: [] for i in range(len(self.nodes))}
         for parent, child in self.edges:
             children[parent].append(self.nodes[child].title)
@@ -141,10 +140,8 @@ class Graph:
         return "\n".join(lines)
 
 
-def draw_graph(t, names=None, lang=None):
+def draw_graph(t, names=None):
     """The graph behind tensor ``t``; ``names`` maps display names to tensors (leaves, results, detached ones)."""
-    lang = language(lang)
-    words = WORDS[lang]
     names = dict(names or {})
     tensor_names = {id(tensor): name for name, tensor in names.items()}
     result_names = {id(tensor.grad_fn): name for name, tensor in names.items() if tensor.grad_fn is not None}
@@ -156,12 +153,12 @@ def draw_graph(t, names=None, lang=None):
         return len(nodes) - 1
 
     if t.grad_fn is None:
-        title = tensor_names.get(id(t), words["tensor_title"])
+        title = tensor_names.get(id(t), TITLES["cut"])
         if t.requires_grad:
             add("leaf", title, _tensor_facts(t, grad=True))
         else:
             add("cut", title, {"shape": str(tuple(t.shape))})
-        return Graph(nodes, edges, lang)
+        return Graph(nodes, edges)
 
     add("output", tensor_names.get(id(t), "output"), _tensor_facts(t, grad=False))
     walked = []  # keeps every node alive, so that ids stay unique during the walk
@@ -186,18 +183,18 @@ def draw_graph(t, names=None, lang=None):
         parent, fn = pending.pop(0)
         for index, (next_fn, _) in enumerate(fn.next_functions):
             if next_fn is None:
-                edges.append((parent, add(*_untracked_input(fn, index, tensor_names, words))))
+                edges.append((parent, add(*_untracked_input(fn, index, tensor_names))))
             elif (expand := visit(parent, next_fn)) is not None:
                 pending.append(expand)
-    return _layered(Graph(nodes, edges, lang))
+    return _layered(Graph(nodes, edges))
 
 
 def describe_graph(t, names=None, lang=None):
     """The deterministic text form of ``draw_graph(t, names)``."""
-    return draw_graph(t, names, lang).describe(lang)
+    return draw_graph(t, names).describe(lang)
 
 
-def _untracked_input(fn, index, names, words):
+def _untracked_input(fn, index, names):
     """Kind, title and facts of input ``index`` of ``fn``, an input that needs no gradient.
 
     What the node saved is remembered in its metadata (a weak reference and the facts), so a drawing made before
@@ -208,18 +205,18 @@ def _untracked_input(fn, index, names, words):
         try:
             saved = _saved_for(fn, index)
         except RuntimeError:  # backward() freed the saved tensors before any drawing read them
-            return "freed", words["freed_title"], {}
+            return "freed", TITLES["freed"], {}
         memo[index] = None if saved is None else (weakref.ref(saved), _tensor_facts(saved, grad=False),
                                                   saved.dim() == 0)
     if memo[index] is None:
-        return "input", words["input_title"], {}
+        return "input", TITLES["input"], {}
     reference, facts, is_scalar = memo[index]
     saved = reference()
     if saved is not None and id(saved) in names:
         return "cut", names[id(saved)], facts
     if is_scalar:
         return "constant", facts["value"], {}  # how PyTorch keeps a Python number
-    return "cut", words["tensor_title"], facts
+    return "cut", TITLES["cut"], facts
 
 
 def _saved_for(fn, index):
@@ -281,4 +278,4 @@ def _layered(graph):
         order += members
     renumber = {old: new for new, old in enumerate(order)}
     return Graph([graph.nodes[i] for i in order],
-                 [(renumber[p], renumber[c]) for p, c in graph.edges], graph.lang)
+                 [(renumber[p], renumber[c]) for p, c in graph.edges])
