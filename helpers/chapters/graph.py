@@ -14,11 +14,11 @@ otherwise the one saved floating-point tensor that needs no gradient, when exact
   looks the same unless you name it.
 - *cut* (red cross, dashed, titled by its name in ``names``, else "tensor"): any other saved tensor
   that needs no gradient: a ``detach()`` result, a result computed under ``torch.no_grad()``, plain data.
-- *input* (dashed, titled "unsaved input"): the node saved nothing of it (``x + 2``, ``y1 + y2``); autograd then keeps
-  neither its value nor whether it was a number or a tensor.
-- *freed* (dashed, titled "freed input"): the node saved it, but ``backward()`` freed the saved values before any
-  drawing read them. What a drawing learns about a node is kept in the node's ``metadata``, so a graph drawn
-  before backward is drawn the same after it.
+- *input* (dashed, titled "unsaved input"): the node saved nothing of it (``x + 2``, ``y1 + y2``);
+  autograd then keeps neither its value nor whether it was a number or a tensor.
+- *freed* (dashed, titled "freed input"): the node saved it, but ``backward()`` freed the saved values
+  before any drawing read them. What a drawing learns about a node is kept in the node's ``metadata``, so a
+  graph drawn before backward is drawn the same after it.
 """
 import io
 import weakref
