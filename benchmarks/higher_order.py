@@ -1,67 +1,36 @@
-"""Measure what higher-order and forward/reverse-mode derivatives cost; print markdown tables.
+"""Measure what higher-order and forward/reverse-mode derivatives cost; print markdown tables and store them.
 
-Chapter 07 quotes these tables. Three questions, each answered by measurement:
+Chapter 07 states the ratios these figures show (and asserts them, in a loose band, from a small live run):
 
-1. Why does a second derivative cost more than a first? For tanh MLPs of growing depth: the number of
-   autograd nodes of the loss and of the first derivative's own graph (built with create_graph=True),
-   and the time of the loss, of its gradient, and of a Hessian-vector product (the grad of grad . v).
-2. What does a full Hessian cost? Gradient vs torch.func.hessian for f: R^n -> R as n grows.
-3. Forward or reverse mode? jvp/vjp and jacfwd/jacrev for a tall Jacobian (few inputs, many outputs)
-   and a wide one (many inputs, few outputs).
+1. Why does a second derivative cost more than a first? For tanh MLPs of growing depth: the autograd nodes of
+   the loss and of the first derivative's own graph (built with create_graph=True), and the time of the loss
+   (forward), of its gradient (forward + backward) and of a Hessian-vector product (the grad of grad . v).
+2. What does a full Hessian cost? torch.func.grad vs torch.func.hessian for f: R^n -> R as n grows.
+3. Forward or reverse mode? f itself, one jvp, one vjp, jacfwd and jacrev for a tall Jacobian (few inputs,
+   many outputs) and a wide one (many inputs, few outputs).
 
-Times are medians: each figure is the median of ``--repeats`` timings, and the whole sweep runs
-``--rounds`` times so that the printed figure is the median over rounds (the machine may be shared).
+The functions of a row are timed in turns on one thread (helpers.chapters.ch07.median_ms, the chapters' own
+timer); each figure is the median of --repeats timings, then the median over --rounds rounds.
 
-    python benchmarks/higher_order.py [--threads 1] [--repeats 21] [--rounds 5] [--device cuda]
+    .venv/bin/python benchmarks/higher_order.py [--repeats 21] [--rounds 5] [--save]
+
+--save writes benchmarks/figures/higher_order.json (machine, date, settings, every row).
 """
 import argparse
-import datetime
-import os
-import platform
 import statistics
-import time
 
 import torch
 from torch.func import hessian, jacfwd, jacrev, jvp, vjp
 
-DEVICE = torch.device("cpu")  # set from --device in main()
-
-
-def count_nodes(tensor):
-    """Number of autograd nodes reachable from ``tensor.grad_fn`` (AccumulateGrad leaves included)."""
-    seen, stack = set(), [tensor.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return len(seen)
-
-
-def synchronize():
-    if DEVICE.type == "cuda":
-        torch.cuda.synchronize()  # GPU kernels run asynchronously: wait for them around each timing
-
-
-def median_ms(function, repeats):
-    """Median wall time of ``function()`` in milliseconds, after two warm-up calls."""
-    function(), function()
-    samples = []
-    for _ in range(repeats):
-        synchronize()
-        start = time.perf_counter()
-        function()
-        synchronize()
-        samples.append(time.perf_counter() - start)
-    return 1000 * statistics.median(samples)
+from helpers.chapters.ch07 import count_nodes, median_ms
+from machine import describe, headline, store
 
 
 def make_mlp(depth, width, inputs, outputs, seed=0):
     """Weights of a tanh MLP with ``depth`` hidden layers, drawn from a fixed seed."""
     torch.manual_seed(seed)
     sizes = [inputs] + [width] * depth + [outputs]
-    return [(torch.randn(m, n, device=DEVICE) / n ** 0.5).requires_grad_() for n, m in zip(sizes, sizes[1:])]
+    return [(torch.randn(m, n) / n ** 0.5).requires_grad_() for n, m in zip(sizes, sizes[1:])]
 
 
 def mlp(weights, x):
@@ -70,113 +39,115 @@ def mlp(weights, x):
     return x @ weights[-1].T
 
 
-def depth_sweep(depths, width, batch, repeats):
-    """Rows (depth, parameters, nodes of loss, nodes of gradient graph, ms loss, ms grad, ms HVP)."""
-    rows = []
-    for depth in depths:
-        weights = make_mlp(depth, width, width, 1)
-        torch.manual_seed(1)
-        x = torch.randn(batch, width, device=DEVICE)
-        vectors = [torch.randn_like(w) for w in weights]
+def depth_row(depth, width, batch, repeats):
+    weights = make_mlp(depth, width, width, 1)
+    torch.manual_seed(1)
+    x = torch.randn(batch, width)
+    vectors = [torch.randn_like(w) for w in weights]
 
-        def loss():
-            return mlp(weights, x).pow(2).mean()
+    def loss():
+        return mlp(weights, x).pow(2).mean()
 
-        def gradient():
-            return torch.autograd.grad(loss(), weights)
+    def gradient():
+        return torch.autograd.grad(loss(), weights)
 
-        def hvp():
-            grads = torch.autograd.grad(loss(), weights, create_graph=True)
-            dot = sum((g * v).sum() for g, v in zip(grads, vectors))
-            return torch.autograd.grad(dot, weights)
-
+    def grad_dot_v():
         grads = torch.autograd.grad(loss(), weights, create_graph=True)
-        dot = sum((g * v).sum() for g, v in zip(grads, vectors))
-        rows.append((depth, sum(w.numel() for w in weights), count_nodes(loss()), count_nodes(dot),
-                     median_ms(loss, repeats), median_ms(gradient, repeats), median_ms(hvp, repeats)))
-    return rows
+        return sum((g * v).sum() for g, v in zip(grads, vectors))
+
+    def hvp():
+        return torch.autograd.grad(grad_dot_v(), weights)
+
+    loss_ms, gradient_ms, hvp_ms = median_ms(loss, gradient, hvp, repeats=repeats)
+    return {"depth": depth, "parameters": sum(w.numel() for w in weights), "nodes_loss": count_nodes(loss()),
+            "nodes_gradient_graph": count_nodes(grad_dot_v()),
+            "loss_ms": loss_ms, "gradient_ms": gradient_ms, "hvp_ms": hvp_ms}
 
 
-def hessian_sweep(sizes, repeats):
-    """Rows (n, ms gradient, ms full Hessian) for f(x) = sum(tanh(W2 tanh(W1 x))), x in R^n."""
-    rows = []
-    for n in sizes:
-        torch.manual_seed(2)
-        w1, w2 = torch.randn(64, n, device=DEVICE) / n ** 0.5, torch.randn(64, 64, device=DEVICE) / 8
+def hessian_row(n, repeats):
+    """f(x) = sum(tanh(W2 tanh(W1 x))), x in R^n, hidden width 64."""
+    torch.manual_seed(2)
+    w1, w2 = torch.randn(64, n) / n ** 0.5, torch.randn(64, 64) / 8
 
-        def f(x):
-            return torch.tanh(w2 @ torch.tanh(w1 @ x)).sum()
+    def f(x):
+        return torch.tanh(w2 @ torch.tanh(w1 @ x)).sum()
 
-        x = torch.randn(n, device=DEVICE)
-        rows.append((n, median_ms(lambda: torch.func.grad(f)(x), repeats),
-                     median_ms(lambda: hessian(f)(x), repeats)))
-    return rows
+    x = torch.randn(n)
+    gradient_ms, hessian_ms = median_ms(lambda: torch.func.grad(f)(x), lambda: hessian(f)(x), repeats=repeats)
+    return {"n": n, "gradient_ms": gradient_ms, "hessian_ms": hessian_ms}
 
 
-def mode_sweep(shapes, repeats):
-    """Rows (inputs, outputs, ms jvp, ms vjp, ms jacfwd, ms jacrev) for a two-layer tanh map R^n -> R^m."""
-    rows = []
-    for n, m in shapes:
-        torch.manual_seed(3)
-        w1, w2 = torch.randn(256, n, device=DEVICE) / n ** 0.5, torch.randn(m, 256, device=DEVICE) / 16
+def mode_row(n, m, repeats):
+    """A two-layer tanh map R^n -> R^m, hidden width 256."""
+    torch.manual_seed(3)
+    w1, w2 = torch.randn(256, n) / n ** 0.5, torch.randn(m, 256) / 16
 
-        def f(x):
-            return w2 @ torch.tanh(w1 @ x)
+    def f(x):
+        return w2 @ torch.tanh(w1 @ x)
 
-        x, tangent, cotangent = (torch.randn(k, device=DEVICE) for k in (n, n, m))
-        rows.append((n, m, median_ms(lambda: jvp(f, (x,), (tangent,)), repeats),
-                     median_ms(lambda: vjp(f, x)[1](cotangent), repeats),
-                     median_ms(lambda: jacfwd(f)(x), repeats), median_ms(lambda: jacrev(f)(x), repeats)))
-    return rows
+    x, tangent, cotangent = torch.randn(n), torch.randn(n), torch.randn(m)
+    times = median_ms(lambda: f(x), lambda: jvp(f, (x,), (tangent,)), lambda: vjp(f, x)[1](cotangent),
+                      lambda: jacfwd(f)(x), lambda: jacrev(f)(x), repeats=repeats)
+    return {"inputs": n, "outputs": m, **dict(zip(("f_ms", "jvp_ms", "vjp_ms", "jacfwd_ms", "jacrev_ms"), times))}
 
 
 def median_rows(rounds):
-    """Element-wise median over rounds of identical-shaped row lists (counts are equal in every round)."""
-    return [tuple(statistics.median(values) for values in zip(*cells)) for cells in zip(*rounds)]
+    """Field-wise median over rounds of rows with the same keys (counts are equal in every round)."""
+    return [{key: statistics.median(row[key] for row in rows) for key in rows[0]} for rows in zip(*rounds)]
 
 
-def device_name():
-    if DEVICE.type == "cuda":
-        return torch.cuda.get_device_name(DEVICE)
-    try:  # the CPU
-        with open("/proc/cpuinfo") as cpuinfo:
-            return next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
+def print_table(title, rows, columns):
+    """columns: (header, function of a row giving the cell's text)."""
+    print(f"\n{title}\n\n| " + " | ".join(header for header, _ in columns) + " |")
+    print("|" + "---:|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(cell(row) for _, cell in columns) + " |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--save", action="store_true", help="write benchmarks/figures/higher_order.json")
     args = parser.parse_args()
-    global DEVICE
-    DEVICE = torch.device(args.device)
-    torch.set_num_threads(args.threads)
 
     depth, hess, mode = [], [], []
     for _ in range(args.rounds):
-        depth.append(depth_sweep([1, 2, 4, 8, 16], width=128, batch=256, repeats=args.repeats))
-        hess.append(hessian_sweep([16, 64, 256, 1024], repeats=args.repeats))
-        mode.append(mode_sweep([(8, 2048), (2048, 8)], repeats=args.repeats))
+        depth.append([depth_row(d, width=128, batch=256, repeats=args.repeats) for d in (1, 2, 4, 8, 16)])
+        hess.append([hessian_row(n, args.repeats) for n in (16, 64, 256, 512, 1024)])
+        mode.append([mode_row(n, m, args.repeats) for n, m in ((8, 2048), (2048, 8))])
+    torch.set_num_threads(1)  # what median_ms measured with, so that the machine record says so
+    machine = describe()
+    figures = {"machine": machine, "repeats": args.repeats, "rounds": args.rounds,
+               "depth": median_rows(depth), "hessian": median_rows(hess), "mode": median_rows(mode)}
+    for row in figures["depth"]:
+        row["forward_backward_over_forward"] = row["gradient_ms"] / row["loss_ms"]
+        row["hvp_over_gradient"] = row["hvp_ms"] / row["gradient_ms"]
+        row["nodes_gradient_over_loss"] = row["nodes_gradient_graph"] / row["nodes_loss"]
+    for row in figures["hessian"]:
+        row["hessian_over_gradient"] = row["hessian_ms"] / row["gradient_ms"]
+    for row in figures["mode"]:
+        row["jacfwd_over_jacrev"] = row["jacfwd_ms"] / row["jacrev_ms"]
 
-    print(f"{datetime.date.today()} · {device_name()} · {os.cpu_count()} CPU core(s), "
-          f"{torch.get_num_threads()} thread(s) · torch {torch.__version__} · device {DEVICE.type} · median of {args.repeats} repeats, median of "
-          f"{args.rounds} rounds")
-    print("\n| depth | parameters | nodes: loss | nodes: gradient graph | loss ms | gradient ms | HVP ms "
-          "| gradient/loss | HVP/gradient |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for d, p, nl, ng, tl, tg, th in median_rows(depth):
-        print(f"| {d:.0f} | {p:.0f} | {nl:.0f} | {ng:.0f} | {tl:.3f} | {tg:.3f} | {th:.3f} "
-              f"| {tg / tl:.1f} | {th / tg:.1f} |")
-    print("\n| n | gradient ms | Hessian ms | Hessian/gradient |\n|---:|---:|---:|---:|")
-    for n, tg, th in median_rows(hess):
-        print(f"| {n:.0f} | {tg:.3f} | {th:.3f} | {th / tg:.0f} |")
-    print("\n| inputs n | outputs m | jvp ms | vjp ms | jacfwd ms | jacrev ms | jacfwd/jacrev |"
-          "\n|---:|---:|---:|---:|---:|---:|---:|")
-    for n, m, tj, tv, tf, tr in median_rows(mode):
-        print(f"| {n:.0f} | {m:.0f} | {tj:.3f} | {tv:.3f} | {tf:.3f} | {tr:.3f} | {tf / tr:.2f} |")
+    print(f"{headline(machine)} · median of {args.repeats} repeats, median of {args.rounds} rounds")
+    print_table("tanh MLP, width 128, batch 256", figures["depth"], [
+        ("depth", lambda r: f"{r['depth']}"), ("parameters", lambda r: f"{r['parameters']}"),
+        ("nodes: loss", lambda r: f"{r['nodes_loss']}"), ("nodes: gradient graph", lambda r: f"{r['nodes_gradient_graph']}"),
+        ("nodes ratio", lambda r: f"{r['nodes_gradient_over_loss']:.1f}"),
+        ("forward ms", lambda r: f"{r['loss_ms']:.3f}"), ("forward+backward ms", lambda r: f"{r['gradient_ms']:.3f}"),
+        ("HVP ms", lambda r: f"{r['hvp_ms']:.3f}"),
+        ("(forward+backward)/forward", lambda r: f"{r['forward_backward_over_forward']:.2f}"),
+        ("HVP/gradient", lambda r: f"{r['hvp_over_gradient']:.2f}")])
+    print_table("f(x) = sum tanh(W2 tanh(W1 x)), hidden width 64", figures["hessian"], [
+        ("n", lambda r: f"{r['n']}"), ("gradient ms", lambda r: f"{r['gradient_ms']:.3f}"),
+        ("Hessian ms", lambda r: f"{r['hessian_ms']:.3f}"), ("Hessian/gradient", lambda r: f"{r['hessian_over_gradient']:.0f}")])
+    print_table("R^n -> R^m, hidden width 256", figures["mode"], [
+        ("inputs n", lambda r: f"{r['inputs']}"), ("outputs m", lambda r: f"{r['outputs']}"),
+        ("f ms", lambda r: f"{r['f_ms']:.3f}"), ("jvp ms", lambda r: f"{r['jvp_ms']:.3f}"),
+        ("vjp ms", lambda r: f"{r['vjp_ms']:.3f}"), ("jacfwd ms", lambda r: f"{r['jacfwd_ms']:.3f}"),
+        ("jacrev ms", lambda r: f"{r['jacrev_ms']:.3f}"), ("jacfwd/jacrev", lambda r: f"{r['jacfwd_over_jacrev']:.2f}")])
+    if args.save:
+        print(f"\nstored in {store('higher_order', figures)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""The widget of chapter 7 and the plain function behind it."""
+"""The widget of chapter 7, the plain function behind it, and the timer that chapters 7 and 11 measure with."""
+import statistics
+import time
+
 import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
@@ -14,6 +17,31 @@ HIGHER_ORDER = {  # name: (f, f' and f'' by formula, LaTeX of f, f', f'')
              (r"\tanh x", r"1-\tanh^2 x", r"-2\tanh x\,(1-\tanh^2 x)")),
     "exp": (torch.exp, torch.exp, torch.exp, ("e^x", "e^x", "e^x")),
 }
+
+
+def median_ms(*functions, repeats=9):
+    """Median milliseconds of each function's work, timed in turns on one thread.
+
+    The clock is the calling thread's CPU time (``time.thread_time``): with torch on one thread, that is the
+    time the work took, not counting the time spent waiting while other programs hold the CPU (they still
+    share its caches, so a busy machine measures somewhat slower). Each function is called twice
+    first (warm-up). The ratios of the figures are what a chapter concludes from: they hold from machine to
+    machine far better than the milliseconds themselves.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for function in functions:
+            function(), function()
+        samples = [[] for _ in functions]
+        for _ in range(repeats):
+            for function, times in zip(functions, samples):
+                start = time.thread_time()
+                function()
+                times.append(time.thread_time() - start)
+    finally:
+        torch.set_num_threads(threads)
+    return [1000 * statistics.median(times) for times in samples]
 
 
 def count_nodes(t):

@@ -1,9 +1,77 @@
-"""The widget of chapter 11 and the plain function behind it: four ways to write sqrt, and their gradients."""
+"""Chapter 11's helpers: the meter of saved tensors, and the widget (four ways to write sqrt, and their gradients)."""
 import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+
+
+class SavedTensorMeter:
+    """The memory autograd keeps for backward, counted while a ``with`` block records a graph.
+
+    ``saved_tensors_hooks`` calls pack once for every tensor an operation saves. One tensor is often saved by
+    several operations (tanh's output by TanhBackward0 and by the next matrix product), and a saved view shares
+    its base's memory, so bytes are counted once per storage, for as long as one of its saves is alive.
+    Tensors whose storage is in ``exclude`` (parameters: in memory anyway) are not counted.
+
+    ``packs``: pack calls counted; ``tensors``: distinct storages saved now; ``alive``: their bytes;
+    ``peak``: the most ``alive`` has been.
+    """
+
+    def __init__(self, exclude=()):
+        self._excluded = {t.untyped_storage().data_ptr() for t in exclude}
+        self._saves = {}  # storage address: [live saves, bytes]
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, _unpack)
+        self.packs = self.alive = self.peak = 0
+
+    @property
+    def tensors(self):
+        return len(self._saves)
+
+    def __enter__(self):
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *error):
+        return self._hooks.__exit__(*error)
+
+    def _pack(self, t):
+        address = t.untyped_storage().data_ptr()
+        if address in self._excluded:
+            return t
+        self.packs += 1
+        return _Save(self, t, address)
+
+    def _add(self, address, nbytes):
+        saves = self._saves.setdefault(address, [0, nbytes])
+        if saves[0] == 0:
+            self.alive += nbytes
+            self.peak = max(self.peak, self.alive)
+        saves[0] += 1
+
+    def _remove(self, address):
+        saves = self._saves[address]
+        saves[0] -= 1
+        if saves[0] == 0:
+            self.alive -= saves[1]
+            del self._saves[address]
+
+
+class _Save:
+    """One save of a tensor; the graph drops it when it frees its saved tensors, and the meter counts that."""
+
+    def __init__(self, meter, t, address):
+        # Keep t.detach(), not t: an operation's output holds its grad_fn, which holds this object, and that
+        # reference cycle would delay freeing until the garbage collector runs.
+        self.meter, self.tensor, self.address = meter, t.detach(), address
+        meter._add(address, t.untyped_storage().nbytes())
+
+    def __del__(self):
+        self.meter._remove(self.address)
+
+
+def _unpack(packed):
+    return packed.tensor if isinstance(packed, _Save) else packed
 
 
 def _safe_where(x):

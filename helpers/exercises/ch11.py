@@ -203,9 +203,11 @@ EXERCISES = [
                  "en": "sigmoid saves its output y (4000 bytes); y * y saves both factors, y each time (2 × 4000 "
                        "bytes); sum saves no tensor, only the shape. pack receives 12000 bytes in all."},
         mistakes=[
-            (4000.0, {"zh": "4000 字节只是一个张量：sigmoid 保存了输出 y，乘法 y * y 还把两个因子各保存了一次（pack 被调用两次）。",
-                      "en": "4000 bytes is one tensor only: sigmoid saved its output y, and y * y saved each of its two "
-                            "factors as well (pack is called twice)."}),
+            (4000.0, {"zh": "4000 字节是 y 实际占的内存（三次保存的都是同一个 y，按存储只算一次），但题目问的是 sum(sizes)："
+                            "pack 每次都记下一份，sigmoid 保存输出 y，乘法 y * y 又把两个因子各保存一次，一共 3 次。",
+                      "en": "4000 bytes is the memory y really takes (all three saves are the same y, one storage), but the "
+                            "question asks for sum(sizes): pack records every save, and sigmoid saves its output y while "
+                            "y * y saves each of its two factors, 3 times in all."}),
             (8000.0, {"zh": "少数了一个：sigmoid 保存输出 y（反向要用 y(1−y)），乘法又把两个因子各保存一次，一共 3 次。",
                       "en": "One is missing: sigmoid saves its output y (its backward needs y(1−y)), and the product "
                             "saves each of its two factors, 3 times in all."}),
