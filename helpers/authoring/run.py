@@ -74,14 +74,17 @@ def save(notebook, path):
     import nbformat
 
     path = Path(path)
-    old = nbformat.read(path, as_version=4) if path.exists() else None
+    try:
+        old = nbformat.read(path, as_version=4)
+    except (OSError, ValueError, TypeError, KeyError):  # none yet, or not a notebook (a merge conflict): replace it
+        old = None
     notebook.metadata.get("language_info", {}).pop("version", None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     if old is not None:
         _keep_uncompared_outputs(notebook, old)
     text = nbformat.writes(_canonical_widget_ids(notebook, path.stem)).rstrip("\n") + "\n"
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    if old is not None and path.read_text(encoding="utf-8") == text:
         return False
     path.write_text(text, encoding="utf-8")
     return True
