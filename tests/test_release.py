@@ -117,31 +117,30 @@ def test_release_reports_a_broken_notebook_with_exit_2_and_still_releases_the_ot
     assert "ex02_no_region.ipynb" in err and "no ### BEGIN SOLUTION region" in err
     assert "ex04_not_json.ipynb" in err and "Traceback" not in err
     assert sorted(path.name for path in exercises.iterdir()) == ["ex03_fine.ipynb"]
+    released = (exercises / "ex03_fine.ipynb").read_bytes()
+    main(["release", "--solutions", str(solutions), "--exercises", str(exercises), "--no-execute"])
+    assert "ex03_fine.ipynb: 1 exercises, unchanged" in capsys.readouterr().out
+    assert (exercises / "ex03_fine.ipynb").read_bytes() == released
 
 
-def test_release_executes_the_student_copy_and_keeps_its_outputs_and_a_second_release_rewrites_nothing(
-        tmp_path, capsys):
+def test_release_executes_the_student_copy_and_keeps_its_outputs(tmp_path):
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     solutions.mkdir()
     solution = exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION")
-    # a widget (a new random model id on every run) and one line printed in two messages
-    solution.cells.append(new_code_cell(
-        "import ipywidgets, time\nprint('a', flush=True); time.sleep(0.2); print('b')\nipywidgets.IntSlider(3)"))
+    # one line printed in two messages, and a widget: a new random model id on every run
+    solution.cells.append(new_code_cell("import ipywidgets\nprint('a', flush=True); print('b')\nipywidgets.IntSlider(3)"))
     nbformat.write(solution, solutions / "ex01_tiny.ipynb")
-    arguments = ["release", "--solutions", str(solutions), "--exercises", str(exercises)]
 
-    assert main(arguments) == 0
-    first = (exercises / "ex01_tiny.ipynb").read_bytes()
-    assert main(arguments) == 0
+    assert main(["release", "--solutions", str(solutions), "--exercises", str(exercises)]) == 0
 
-    assert "ex01_tiny.ipynb: 1 exercises, executed, unchanged" in capsys.readouterr().out
-    assert (exercises / "ex01_tiny.ipynb").read_bytes() == first
-    released = nbformat.read(exercises / "ex01_tiny.ipynb", as_version=4)
+    target = exercises / "ex01_tiny.ipynb"
+    released = nbformat.read(target, as_version=4)
     assert released.cells[2].source == "grad_value = ...  # 填入你的答案"
     verdict = released.cells[3].outputs[0]["data"]["text/plain"]
     assert "尚未完成" in verdict and "4.5" not in verdict
-    assert [output.get("text") for output in released.cells[4].outputs][0] == "a\nb\n"
+    assert [output.get("text") for output in released.cells[4].outputs][0] == "a\nb\n", "merged as nbval merges"
     assert released.metadata.widgets[WIDGET_STATE]["state"], "the widget's state is kept for JupyterLab"
+    assert not save(with_new_widget_ids(released), target), "the next run's new widget ids change nothing"
 
 
 def chapter_with_widgets():
@@ -159,16 +158,21 @@ def chapter_with_widgets():
 PATCH_RELEASES = itertools.count(7)
 
 
-def as_if_run_again(notebook, timing):
-    """``notebook`` as the next run, or another machine, makes it: new random widget model ids, the state in
-    another order, another timing, another Python patch release."""
-    state = notebook.metadata.widgets[WIDGET_STATE]["state"]
+def with_new_widget_ids(notebook):
+    """``notebook`` with new random widget model ids, its widget state in another order, as each run makes it."""
     text = json.dumps(notebook)
-    for model_id in state:
+    for model_id in notebook.metadata.widgets[WIDGET_STATE]["state"]:
         text = text.replace(model_id, uuid.uuid4().hex)
     again = nbformat.reads(text, as_version=4)
     widgets = again.metadata.widgets[WIDGET_STATE]
     widgets["state"] = dict(reversed(widgets["state"].items()))
+    return again
+
+
+def as_if_run_again(notebook, timing):
+    """``notebook`` as the next run, or another machine, makes it: new widget model ids, another timing,
+    another Python patch release."""
+    again = with_new_widget_ids(notebook)
     again.cells[-1].outputs[0].text = timing
     again.metadata.setdefault("language_info", {})["version"] = f"3.11.{next(PATCH_RELEASES)}"
     return again
