@@ -198,7 +198,8 @@ def test_outputs_print_no_rounding_level_figures(path):
     - 8 or more significant digits (0.30000000000000004, 1577.9800): float32 holds 7.2, so the 8th is its
       last bit, and a float64 printed in full shows its own; round it (``f"{x:.4f}"``, ``round(x, 4)``).
     - timings (1.52 ms, 3 s): they belong in a cell tagged nbval-ignore-output, or in benchmarks/.
-    Integers, torch's default 4-decimal tensors and figures of at most 7 digits pass (``loss 1.081492``).
+    Integers and figures of at most 7 significant digits pass (torch's 4-decimal tensors of values below
+    1000, ``loss 1.081492``).
     Cells nbval ignores are skipped. A cell whose digits are exact on every CPU (elementwise IEEE arithmetic,
     no reduction: a product by 2 or 100) may say so in its metadata, ``"autograd_course": {"exact_digits":
     "<why>"}``. The cross-check run (``CROSS_CHECK_ENVIRONMENT``) catches what a text heuristic cannot.
