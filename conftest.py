@@ -1,7 +1,9 @@
-"""Shared pytest set-up: nbval runs notebooks as ``autograd-course outputs`` does (helpers.authoring.run)."""
-from helpers.authoring.run import CELL_TIMEOUT, use_kernel_environment
+"""Shared pytest set-up: nbval runs notebooks as ``autograd-course outputs`` does (helpers.authoring.run), but
+with ATen's portable kernels and one thread (``CROSS_CHECK_ENVIRONMENT``): the stored outputs, made with the
+machine's native settings, must come out the same."""
+from helpers.authoring.run import CELL_TIMEOUT, CROSS_CHECK_ENVIRONMENT, use_kernel_environment
 
-use_kernel_environment()
+use_kernel_environment(CROSS_CHECK_ENVIRONMENT)
 
 
 def pytest_configure(config):

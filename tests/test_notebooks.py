@@ -1,10 +1,13 @@
 """Static checks of every committed notebook: nbval compares outputs, these check what nbval cannot."""
 import json
+import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from helpers.authoring.run import CROSS_CHECK_ENVIRONMENT, output_is_compared
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -130,3 +133,87 @@ def test_chapter_draws_the_graph_autograd_builds_and_has_a_widget(path):
     source = "\n".join(cell.source for cell in code_cells(load(path)))
     assert re.search(r"\bdraw_(value_)?graph\(", source), "the README promises a graph drawing in every chapter"
     assert re.search(r"from helpers\.chapters\.ch\d\d import \w+_widget", source), "and a widget"
+
+
+# A number as printed: not part of a name, a version (1.0.0) or a longer number.
+NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![A-Za-z0-9_]|\.\d)")
+TIMING = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:\.\d+)?\s?(?:ns|µs|μs|us|ms|s|sec|秒|毫秒|微秒)(?![A-Za-z])")
+TINY = 1e-5  # below this a printed figure is a rounding residue: float32's eps is 1.2e-7, float64's 2.2e-16
+FLOAT32_DIGITS = 8  # float32's 24-bit significand holds 7.2 decimal digits: an 8th printed digit is its last bits
+
+
+def rounding_level_figures(text):
+    """The figures in ``text`` that show the last bits of floating point, each with the reason."""
+    found = [(match.group(0), "timing") for match in TIMING.finditer(text)]
+    for match in NUMBER.finditer(text):
+        mantissa, _, exponent = match.group(0).lstrip("+-").lower().partition("e")
+        if "." not in mantissa and not exponent:
+            continue  # an integer: counts, sizes, exact results
+        digits = mantissa.replace(".", "").lstrip("0")
+        value = float(match.group(0))
+        if value and abs(value) < TINY and digits.rstrip("0") != "1":  # 1e-6, 1.0e-12: a bound the author wrote
+            found.append((match.group(0), "rounding-level magnitude"))
+        elif len(digits) >= FLOAT32_DIGITS:
+            found.append((match.group(0), f"{len(digits)} significant digits"))
+    return found
+
+
+def checked_output_text(cell):
+    """What nbval compares of a code cell's stored outputs, as one text ("" where nbval ignores them)."""
+    if not output_is_compared(cell) or cell.metadata.get("autograd_course", {}).get("exact_digits"):
+        return ""
+    texts = [output.get("text", "") for output in cell.outputs if output.output_type == "stream"]
+    texts += [output.get("evalue", "") for output in cell.outputs if output.output_type == "error"]
+    texts += [value for output in cell.outputs for mime, value in output.get("data", {}).items()
+              if mime in ("text/plain", "text/html", "text/latex")]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("梯度最大差： 3.3e-16", ["3.3e-16"]),
+    ("max |diff| 1.19e-07, eps 2.2e-16", ["1.19e-07", "2.2e-16"]),
+    ("0.1 + 0.2 = 0.30000000000000004", ["0.30000000000000004"]),
+    ("冻结层变了多少： 0.10071849822998047", ["0.10071849822998047"]),
+    ("tensor(1577.9800, grad_fn=<MulBackward0>)", ["1577.9800"]),
+    ("tensor([3.7835e-44, 5.0000e-01])", ["3.7835e-44"]),
+    ("forward 1.52 ms, backward 3 s, 4.5秒", ["1.52 ms", "3 s", "4.5秒"]),
+    ("tensor([0.1000, 4.5000]) tensor([[-2.4783,  1.5432]]) tensor([3.9236e+00, 1.0000e+02])", []),
+    ("max |autograd - finite difference| < 1e-6: True; < 1.0e-12; 0.000001", []),
+    ("loss 1.081492, 9.6964 -> 0.0079, 0.0, -0.0000, 1088 KiB, 204800, 12 steps, 3.5x", []),
+    ("torch.Size([2, 4]) ipywidgets 8.1.9 TensorBody.h:493 ch01.leaf font-size: 0.9em rgba(0,0,0,0.1)", []),
+])
+def test_rounding_level_figures_are_told_from_legitimate_ones(text, flagged):
+    assert [figure for figure, _ in rounding_level_figures(text)] == flagged
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_outputs_print_no_rounding_level_figures(path):
+    """No checked output prints a figure that depends on the last bits of floating point or on the machine.
+
+    Sums, matmuls and transcendental functions round differently with the CPU's vector width (AVX2,
+    AVX-512, ARM), MKL's code path and the thread count, so their last bits differ between machines. Flagged:
+    - magnitudes below 1e-5 (3.3e-16, 1.19e-07, 3.7835e-44): a difference between two ways of computing one
+      value, or a subnormal, is rounding itself; print a bound (``< 1e-12``) instead. A power of ten (1e-6)
+      is a bound the author wrote and passes.
+    - 8 or more significant digits (0.30000000000000004, 1577.9800): float32 holds 7.2, so the 8th is its
+      last bit, and a float64 printed in full shows its own; round it (``f"{x:.4f}"``, ``round(x, 4)``).
+    - timings (1.52 ms, 3 s): they belong in a cell tagged nbval-ignore-output, or in benchmarks/.
+    Integers and figures of at most 7 significant digits pass (torch's 4-decimal tensors of values below
+    1000, ``loss 1.081492``).
+    Cells nbval ignores are skipped. A cell whose digits are exact on every CPU (elementwise IEEE arithmetic,
+    no reduction: a product by 2 or 100) may say so in its metadata, ``"autograd_course": {"exact_digits":
+    "<why>"}``. The cross-check run (``CROSS_CHECK_ENVIRONMENT``) catches what a text heuristic cannot.
+    """
+    notebook = load(path)
+    flagged = [f"cell {index}: {figure} ({why})" for index, cell in enumerate(notebook.cells)
+               if cell.cell_type == "code" for figure, why in rounding_level_figures(checked_output_text(cell))]
+    assert not flagged, "rounding-level figures in stored outputs:\n" + "\n".join(flagged)
+
+
+def test_the_kernels_nbval_starts_run_the_cross_check_configuration():
+    """nbval's kernels inherit this process's environment, set (conftest.py) before torch was first imported:
+    torch here, as in them, uses ATen's portable kernels and one thread."""
+    import torch
+
+    assert all(os.environ[name] == value for name, value in CROSS_CHECK_ENVIRONMENT.items())
+    assert torch.backends.cpu.get_cpu_capability() == "DEFAULT" and torch.get_num_threads() == 1

@@ -1,4 +1,8 @@
-"""`autograd-course release`: exercises/ is exactly what release makes from solutions/, and no solution leaks."""
+"""`autograd-course release`: exercises/ is exactly what release makes from solutions/, and no solution leaks;
+and the writer both it and `autograd-course outputs` use (run.save) rewrites a notebook only when it changed."""
+import itertools
+import json
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -8,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from helpers.cli import main
 from helpers.exercises import EXERCISES
 from helpers.authoring.release import VOLATILE_METADATA, ReleaseError, replace_regions, solution_lines, student_copy
+from helpers.authoring.run import WIDGET_STATE, save
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("ex*.ipynb"))
@@ -112,17 +117,84 @@ def test_release_reports_a_broken_notebook_with_exit_2_and_still_releases_the_ot
     assert "ex02_no_region.ipynb" in err and "no ### BEGIN SOLUTION region" in err
     assert "ex04_not_json.ipynb" in err and "Traceback" not in err
     assert sorted(path.name for path in exercises.iterdir()) == ["ex03_fine.ipynb"]
+    released = (exercises / "ex03_fine.ipynb").read_bytes()
+    main(["release", "--solutions", str(solutions), "--exercises", str(exercises), "--no-execute"])
+    assert "ex03_fine.ipynb: 1 exercises, unchanged" in capsys.readouterr().out
+    assert (exercises / "ex03_fine.ipynb").read_bytes() == released
 
 
 def test_release_executes_the_student_copy_and_keeps_its_outputs(tmp_path):
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     solutions.mkdir()
-    nbformat.write(exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION"),
-                   solutions / "ex01_tiny.ipynb")
+    solution = exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION")
+    # one line printed in two messages, and a widget: a new random model id on every run
+    solution.cells.append(new_code_cell("import ipywidgets\nprint('a', flush=True); print('b')\nipywidgets.IntSlider(3)"))
+    nbformat.write(solution, solutions / "ex01_tiny.ipynb")
 
     assert main(["release", "--solutions", str(solutions), "--exercises", str(exercises)]) == 0
 
-    released = nbformat.read(exercises / "ex01_tiny.ipynb", as_version=4)
+    target = exercises / "ex01_tiny.ipynb"
+    released = nbformat.read(target, as_version=4)
     assert released.cells[2].source == "grad_value = ...  # 填入你的答案"
     verdict = released.cells[3].outputs[0]["data"]["text/plain"]
     assert "尚未完成" in verdict and "4.5" not in verdict
+    assert [output.get("text") for output in released.cells[4].outputs][0] == "a\nb\n", "merged as nbval merges"
+    assert released.metadata.widgets[WIDGET_STATE]["state"], "the widget's state is kept for JupyterLab"
+    assert not save(with_new_widget_ids(released), target), "the next run's new widget ids change nothing"
+
+
+def chapter_with_widgets():
+    """A committed chapter with its widget state, and a timing cell nbval ignores."""
+    path = next(path for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+                if "widgets" in nbformat.read(path, as_version=4).metadata)
+    notebook = nbformat.read(path, as_version=4)
+    timing = new_code_cell("print(f'forward {ms:.2f} ms')", execution_count=99,
+                           metadata={"tags": ["nbval-ignore-output"]},
+                           outputs=[nbformat.v4.new_output("stream", name="stdout", text="forward 1.52 ms\n")])
+    notebook.cells.append(timing)
+    return notebook
+
+
+PATCH_RELEASES = itertools.count(7)
+
+
+def with_new_widget_ids(notebook):
+    """``notebook`` with new random widget model ids, its widget state in another order, as each run makes it."""
+    text = json.dumps(notebook)
+    for model_id in notebook.metadata.widgets[WIDGET_STATE]["state"]:
+        text = text.replace(model_id, uuid.uuid4().hex)
+    again = nbformat.reads(text, as_version=4)
+    widgets = again.metadata.widgets[WIDGET_STATE]
+    widgets["state"] = dict(reversed(widgets["state"].items()))
+    return again
+
+
+def as_if_run_again(notebook, timing):
+    """``notebook`` as the next run, or another machine, makes it: new widget model ids, another timing,
+    another Python patch release."""
+    again = with_new_widget_ids(notebook)
+    again.cells[-1].outputs[0].text = timing
+    again.metadata.setdefault("language_info", {})["version"] = f"3.11.{next(PATCH_RELEASES)}"
+    return again
+
+
+def test_saving_a_notebook_that_differs_only_in_widget_ids_and_timings_keeps_its_bytes(tmp_path):
+    path = tmp_path / "chapter.ipynb"
+    notebook = chapter_with_widgets()
+    assert save(as_if_run_again(notebook, "forward 1.52 ms\n"), path)
+    stored = path.read_bytes()
+
+    assert not save(as_if_run_again(notebook, "forward 13.07 ms\n"), path)
+    assert path.read_bytes() == stored
+
+    changed = as_if_run_again(notebook, "forward 1.52 ms\nbackward 3.04 ms\n")
+    assert save(changed, path), "a timing cell that prints another line is rewritten"
+    shown = next(cell for cell in notebook.cells if cell.cell_type == "code" and cell.outputs
+                 and cell.outputs[0].output_type == "stream")
+    shown.outputs[0].text += "one more line\n"
+    assert save(as_if_run_again(notebook, "forward 1.52 ms\n"), path), "a changed output nbval compares is rewritten"
+    assert "one more line" in path.read_text(encoding="utf-8")
+
+    path.write_text("<<<<<<< HEAD\n", encoding="utf-8")  # a merge conflict left in a generated copy
+    assert save(as_if_run_again(notebook, "forward 1.52 ms\n"), path)
+    assert len(nbformat.read(path, as_version=4).cells) == len(notebook.cells)

@@ -4,7 +4,8 @@ The solutions are the single source. Each answer is written between nbgrader's m
 and ``### END SOLUTION``; the student copy replaces that region with a placeholder ``...`` and a comment saying
 what to write (as otter does). A value or choice answer keeps its name, ``name = ...  # ...``, so the check cell
 after it still runs and says "尚未完成". The copies are then executed and saved with their outputs, so that
-nbval can prove an unfilled notebook runs top to bottom without a traceback.
+nbval can prove an unfilled notebook runs top to bottom without a traceback; a copy whose stored form has not
+changed is left as it is (``run.save``).
 """
 import argparse
 import ast
@@ -12,7 +13,7 @@ import copy
 import sys
 from pathlib import Path
 
-from helpers.authoring.run import ROOT, execute
+from helpers.authoring.run import ROOT, execute, save
 
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -69,9 +70,10 @@ def run(args):
                       file=sys.stderr)
                 status = status or 1
                 continue
-        nbformat.write(notebook, target)
+        changed = save(notebook, target)
         answers = sum(1 for cell in notebook.cells if exercise_id(cell))
-        print(f"{target}: {answers} exercises{'' if args.no_execute else ', executed'}")
+        done = ("" if args.no_execute else ", executed") + ("" if changed else ", unchanged")
+        print(f"{target}: {answers} exercises{done}")
     return status
 
 
