@@ -201,3 +201,31 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert before and before[0]["output_type"] == "stream"
     _move(main[0])
     assert outputs[0].outputs != before
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _shown_text(widget):
+    """Every word a student sees in a widget: title, labels, options and the output area's text."""
+    words = [repr(widget)]
+    for w in _descendants(widget):
+        words += [str(getattr(w, "description", "")), *map(str, getattr(w, "options", ()))]
+        words += [output.get("text", "") for output in getattr(w, "outputs", ())]
+    return "\n".join(words)
+
+
+@pytest.mark.parametrize("build", BUILDERS[:4])
+def test_widget_speaks_english_in_the_english_edition(build, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")
+    shown = build()
+    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
+    assert not CJK.search(_shown_text(shown)), _shown_text(shown)
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "zh")
+    assert CJK.search(_shown_text(build()))  # the same builder still speaks Chinese by default
+
+
+def test_zeroing_history_text_before_any_click_in_both_languages(monkeypatch):
+    assert ch02._history_text([]) == "（还没有操作：点一个按钮）"
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")
+    assert ch02._history_text([]) == "(nothing done yet: click a button)"
