@@ -201,3 +201,25 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert before and before[0]["output_type"] == "stream"
     _move(main[0])
     assert outputs[0].outputs != before
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("build", [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget])
+def test_widget_speaks_english_in_the_english_edition(build, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")  # what importing helpers.en does
+    shown = build()
+    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
+    main = next(w for w in _descendants(shown) if panel.MAIN in w._dom_classes)
+    for _ in range(2):  # as built, then after a move
+        texts = [repr(shown)] + [str(getattr(w, key, "")) for w in _descendants(shown)
+                                 for key in ("description", "options", "outputs")]
+        assert not [text for text in texts if CJK.search(text)]
+        _move(main)
+
+
+def test_zeroing_history_text_before_any_click_in_both_languages(monkeypatch):
+    assert ch02._history_text([]) == "（还没有操作：点一个按钮）"
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")
+    assert ch02._history_text([]) == "(nothing done yet: click a button)"

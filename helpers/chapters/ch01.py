@@ -4,6 +4,7 @@ import torch
 
 from helpers.chapters.graph import draw_graph
 from helpers.chapters.panel import MAIN, Panel, fmt, output_area, show
+from helpers.messages import text
 
 
 EXPRESSIONS = {  # label: (code, x, function, expected gradient as text, expected gradient)
@@ -15,6 +16,9 @@ EXPRESSIONS = {  # label: (code, x, function, expected gradient as text, expecte
     "mean(3(x+2)²)": ("y = (3 * (x + 2) ** 2).mean()", lambda: torch.ones(2, 2),
                       lambda x: (3 * (x + 2) ** 2).mean(), "1.5(x+2)", lambda x: 1.5 * (x + 2)),
 }
+
+TEXTS = {"title": {"zh": "交互：选择表达式，查看计算图、y 和 x.grad",
+                   "en": "Interactive: pick an expression, see its graph, y and x.grad"}}
 
 
 def backward_basics_state(expression):
@@ -39,4 +43,4 @@ def backward_basics_widget():
 
     choice.observe(update, "value")
     update()
-    return Panel("交互：选择表达式，查看计算图、y 和 x.grad", [choice, output])
+    return Panel(text(TEXTS["title"], None), [choice, output])

@@ -3,9 +3,18 @@ import ipywidgets as widgets
 import torch
 
 from helpers.chapters.panel import MAIN, Panel, fmt, output_area, show
+from helpers.messages import text
 
 
 ACTIONS = {"backward": "y = 2 * torch.dot(x, x); y.backward()", "zero": "x.grad.zero_()", "none": "x.grad = None"}
+TEXTS = {
+    "title": {"zh": "交互：backward()、x.grad.zero_()、x.grad = None 与 x.grad 的历史",
+              "en": "Interactive: backward(), x.grad.zero_(), x.grad = None and the history of x.grad"},
+    "setup": {"zh": "x = [0, 1, 2, 3]，每次 backward() 都重新计算 y = 2xᵀx",
+              "en": "x = [0, 1, 2, 3]; each backward() recomputes y = 2xᵀx"},
+    "empty": {"zh": "（还没有操作：点一个按钮）", "en": "(nothing done yet: click a button)"},
+    "reset": {"zh": "重新开始", "en": "Start over"},
+}
 
 
 def zeroing_history(actions):
@@ -45,7 +54,7 @@ def _history_text(history):
         else:
             result = f"x.grad = {fmt(entry['grad'])} = {entry['multiple']}x"
         lines.append(f"{step:>2}. {entry['code']:<40} {result}")
-    return "\n".join(lines) or "（还没有操作：点一个按钮）"
+    return "\n".join(lines) or text(TEXTS["empty"], None)
 
 
 def zeroing_widget():
@@ -53,15 +62,14 @@ def zeroing_widget():
     buttons = {name: widgets.Button(description=label, layout=widgets.Layout(width="auto"))
                for name, label in (("backward", "backward()"), ("zero", "x.grad.zero_()"), ("none", "x.grad = None"))}
     buttons["backward"].add_class(MAIN)
-    reset = widgets.Button(description="重新开始", button_style="warning")
+    reset = widgets.Button(description=text(TEXTS["reset"], None), button_style="warning")
     output = output_area()
 
     def update():
-        show(output, "x = [0, 1, 2, 3]，每次 backward() 都重新计算 y = 2xᵀx\n\n" + _history_text(zeroing_history(actions)))
+        show(output, text(TEXTS["setup"], None) + "\n\n" + _history_text(zeroing_history(actions)))
 
     for name, button in buttons.items():
         button.on_click(lambda _, name=name: (actions.append(name), update()))
     reset.on_click(lambda _: (actions.clear(), update()))
     update()
-    return Panel("交互：backward()、x.grad.zero_()、x.grad = None 与 x.grad 的历史",
-                 [widgets.HBox([*buttons.values(), reset]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([*buttons.values(), reset]), output])

@@ -3,6 +3,15 @@ import ipywidgets as widgets
 import torch
 
 from helpers.chapters.panel import MAIN, Panel, fmt, output_area, show
+from helpers.messages import text
+
+
+TEXTS = {
+    "title": {"zh": "交互：拖动权重 w，比较雅可比矩阵 J、wᵀJ 与 x.grad",
+              "en": "Interactive: drag the weights w, compare the Jacobian J, wᵀJ and x.grad"},
+    "setup": {"zh": "x = [1, 2, 3]，y = f(x)，y.backward(w)", "en": "x = [1, 2, 3], y = f(x), y.backward(w)"},
+    "equal": {"zh": "相等：", "en": "equal: "},
+}
 
 
 def vjp_function(x):
@@ -29,11 +38,11 @@ def vjp_widget():
     def update(_=None):
         state = vjp_state(*(slider.value for slider in sliders))
         rows = [f"  [{', '.join(f'{v:>4g}' for v in row.tolist())}]" for row in state["jacobian"]]
-        show(output, "x = [1, 2, 3]，y = f(x)，y.backward(w)\n\nJ =\n" + "\n".join(rows)
+        show(output, text(TEXTS["setup"], None) + "\n\nJ =\n" + "\n".join(rows)
               + f"\n\nw      = {fmt(state['w'])}\nwᵀJ    = {fmt(state['wTJ'])}\nx.grad = {fmt(state['grad'])}"
-              f"\n相等：{torch.allclose(state['wTJ'], state['grad'])}")
+              f"\n{text(TEXTS['equal'], None)}{torch.allclose(state['wTJ'], state['grad'])}")
 
     for slider in sliders:
         slider.observe(update, "value")
     update()
-    return Panel("交互：拖动权重 w，比较雅可比矩阵 J、wᵀJ 与 x.grad", [widgets.HBox(sliders[:2]), sliders[2], output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox(sliders[:2]), sliders[2], output])

@@ -4,6 +4,7 @@ import torch
 
 from helpers.chapters.graph import draw_graph
 from helpers.chapters.panel import MAIN, Panel, fmt, output_area, show
+from helpers.messages import text
 
 
 DETACH_EXAMPLES = {  # name: (code with the cut, code without it)
@@ -12,6 +13,12 @@ DETACH_EXAMPLES = {  # name: (code with the cut, code without it)
     "no_grad": ("y1 = x ** 2\nwith torch.no_grad():\n    y2 = x ** 3\ny3 = y1 + y2\ny3.backward()",
                 "y1 = x ** 2\ny2 = x ** 3\ny3 = y1 + y2\ny3.backward()"),
     ".data": ("y = 2 * x\nx.data *= 100\ny.backward()", "y = 2 * x\nx *= 100\ny.backward()"),
+}
+TEXTS = {
+    "title": {"zh": "交互：打开或关闭 detach / no_grad / .data，观察计算图和梯度",
+              "en": "Interactive: turn detach / no_grad / .data on or off, watch the graph and the gradient"},
+    "example": {"zh": "例子", "en": "Example"},
+    "cut": {"zh": "切断（detach / no_grad / .data）", "en": "Cut (detach / no_grad / .data)"},
 }
 
 
@@ -49,8 +56,9 @@ def detach_state(example, cut=True):
 
 
 def detach_widget():
-    example = widgets.ToggleButtons(options=list(DETACH_EXAMPLES), description="例子").add_class(MAIN)
-    cut = widgets.Checkbox(value=True, description="切断（detach / no_grad / .data）",
+    example = widgets.ToggleButtons(options=list(DETACH_EXAMPLES),
+                                    description=text(TEXTS["example"], None)).add_class(MAIN)
+    cut = widgets.Checkbox(value=True, description=text(TEXTS["cut"], None),
                            style={"description_width": "initial"})
     output = output_area()
 
@@ -63,4 +71,4 @@ def detach_widget():
     example.observe(update, "value")
     cut.observe(update, "value")
     update()
-    return Panel("交互：打开或关闭 detach / no_grad / .data，观察计算图和梯度", [example, cut, output])
+    return Panel(text(TEXTS["title"], None), [example, cut, output])
