@@ -201,3 +201,20 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert before and before[0]["output_type"] == "stream"
     _move(main[0])
     assert outputs[0].outputs != before
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("build", [ch05.control_flow_widget, ch06.derivative_widget, ch07.higher_order_widget,
+                                   ch08.error_explorer_widget])
+def test_widget_speaks_english_in_the_english_edition(build, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")  # what importing helpers.en does
+    shown = build()
+    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
+    main = next(w for w in _descendants(shown) if panel.MAIN in w._dom_classes)
+    for _ in range(2):  # as built, then after a move
+        texts = [repr(shown)] + [str(getattr(w, key, "")) for w in _descendants(shown)
+                                 for key in ("description", "options", "outputs")]
+        assert not [text for text in texts if CJK.search(text)]
+        _move(main)
