@@ -206,7 +206,9 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
-@pytest.mark.parametrize("build", [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget])
+@pytest.mark.parametrize("build", [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget,
+                                   ch05.control_flow_widget, ch06.derivative_widget, ch07.higher_order_widget,
+                                   ch08.error_explorer_widget])
 def test_widget_speaks_english_in_the_english_edition(build, monkeypatch):
     monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")  # what importing helpers.en does
     shown = build()

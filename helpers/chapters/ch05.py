@@ -4,6 +4,18 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import text
+
+TEXTS = {  # what the widget says, in each edition's language
+    "title": {"zh": "交互：拖动 a，观察倍增次数、分支、d 与 a.grad",
+              "en": "Interactive: drag a and watch the doublings, the branch, d and a.grad"},
+    "undefined": {"zh": "a = 0：b 永远是 0，while 循环不会结束，f(0) 没有定义。",
+                  "en": "a = 0: b stays 0, so the while loop never ends and f(0) is undefined."},
+    "state": {"zh": "a = {a:.4g}\n倍增次数（while 循环）= {doublings}\n分支 = {branch}"
+                    "\nd = {d:.6g}\na.grad = {grad:.6g}\nd / a  = {ratio:.6g}",
+              "en": "a = {a:.4g}\ndoublings (while loop) = {doublings}\nbranch = {branch}"
+                    "\nd = {d:.6g}\na.grad = {grad:.6g}\nd / a  = {ratio:.6g}"},
+}
 
 
 def control_flow_f(a):
@@ -45,7 +57,7 @@ def control_flow_widget():
     def update(_=None):
         state = control_flow_state(round(slider.value, 4))
         if state["d"] is None:
-            show(output, "a = 0：b 永远是 0，while 循环不会结束，f(0) 没有定义。")
+            show(output, text(TEXTS["undefined"], None))
             return
         fig = Figure(figsize=(8, 3))
         # Two panels: the branches differ by a factor of 100, and each is piecewise linear on its own scale.
@@ -58,9 +70,8 @@ def control_flow_widget():
             ax.grid(alpha=0.3)
         fig.axes[0].set_ylabel("d = f(a)")
         fig.tight_layout()
-        show(output, f"a = {state['a']:.4g}\n倍增次数（while 循环）= {state['doublings']}\n分支 = {state['branch']}"
-                      f"\nd = {state['d']:.6g}\na.grad = {state['grad']:.6g}\nd / a  = {state['ratio']:.6g}", fig)
+        show(output, text(TEXTS["state"], None).format(**state), fig)
 
     slider.observe(update, "value")
     update()
-    return Panel("交互：拖动 a，观察倍增次数、分支、d 与 a.grad", [slider, output])
+    return Panel(text(TEXTS["title"], None), [slider, output])

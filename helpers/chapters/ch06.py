@@ -6,12 +6,18 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import text
 
 
 FUNCTIONS = {  # name: (function, LaTeX for the plot legend)
     "sin": (torch.sin, r"\sin x"), "cos": (torch.cos, r"\cos x"), "tanh": (torch.tanh, r"\tanh x"),
     "exp": (torch.exp, r"e^x"), "x³": (lambda x: x ** 3, r"x^3"), "ReLU": (torch.relu, r"\mathrm{ReLU}(x)"),
     "sigmoid": (torch.sigmoid, r"\sigma(x)"),
+}
+TEXTS = {  # what the widget says, in each edition's language
+    "title": {"zh": "交互：选择 f，拖动 x₀，观察 f、autograd 求出的导数和切线",
+              "en": "Interactive: pick f, drag x₀, and watch f, its derivative by autograd and the tangent"},
+    "by_autograd": {"zh": "（autograd）", "en": " (autograd)"},
 }
 
 
@@ -51,9 +57,9 @@ def derivative_widget():
         ax.legend(loc="upper left", fontsize=9)
         fig.tight_layout()
         show(output, f"f = {choice.value}   x₀ = {state['x0']:.4g}   f(x₀) = {state['y0']:.4g}   "
-                      f"f'(x₀) = {state['slope']:.4g}（autograd）", fig)
+                      f"f'(x₀) = {state['slope']:.4g}" + text(TEXTS["by_autograd"], None), fig)
 
     choice.observe(update, "value")
     slider.observe(update, "value")
     update()
-    return Panel("交互：选择 f，拖动 x₀，观察 f、autograd 求出的导数和切线", [widgets.HBox([choice, slider]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([choice, slider]), output])

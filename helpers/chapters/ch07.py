@@ -7,6 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import text
 
 
 HIGHER_ORDER = {  # name: (f, f' and f'' by formula, LaTeX of f, f', f'')
@@ -16,6 +17,14 @@ HIGHER_ORDER = {  # name: (f, f' and f'' by formula, LaTeX of f, f', f'')
              lambda x: -2 * torch.tanh(x) * (1 - torch.tanh(x) ** 2),
              (r"\tanh x", r"1-\tanh^2 x", r"-2\tanh x\,(1-\tanh^2 x)")),
     "exp": (torch.exp, torch.exp, torch.exp, ("e^x", "e^x", "e^x")),
+}
+TEXTS = {  # what the widget says, in each edition's language
+    "title": {"zh": "交互：选择 f，拖动 x₀，用 create_graph=True 求 f′ 和 f″，比较计算图大小",
+              "en": "Interactive: pick f, drag x₀, get f′ and f″ with create_graph=True, compare the graph sizes"},
+    "formula": {"zh": "公式：", "en": "formula: "},
+    "nodes": {"zh": "计算图节点数：f {f}，f' {d1}，f'' {d2}（create_graph=True 把每次反向传播也记成了图）",
+              "en": "graph nodes: f {f}, f' {d1}, f'' {d2} (create_graph=True records each backward pass as a graph "
+                    "too)"},
 }
 
 
@@ -102,16 +111,14 @@ def higher_order_widget():
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=9)
         fig.tight_layout()
-        nodes = state["nodes"]
+        formula = text(TEXTS["formula"], None)
         show(output, f"f = {choice.value}   x₀ = {state['x0']:.4g}\n\n"
                       f"f(x₀)   = {state['f']:.6g}\n"
-                      f"f'(x₀)  = {state['d1']:.6g}   公式：{state['d1_formula']:.6g}\n"
-                      f"f''(x₀) = {state['d2']:.6g}   公式：{state['d2_formula']:.6g}\n\n"
-                      f"计算图节点数：f {nodes['f']}，f' {nodes['d1']}，f'' {nodes['d2']}"
-                      f"（create_graph=True 把每次反向传播也记成了图）", fig)
+                      f"f'(x₀)  = {state['d1']:.6g}   {formula}{state['d1_formula']:.6g}\n"
+                      f"f''(x₀) = {state['d2']:.6g}   {formula}{state['d2_formula']:.6g}\n\n"
+                      + text(TEXTS["nodes"], None).format(**state["nodes"]), fig)
 
     choice.observe(update, "value")
     slider.observe(update, "value")
     update()
-    return Panel("交互：选择 f，拖动 x₀，用 create_graph=True 求 f′ 和 f″，比较计算图大小",
-                 [widgets.HBox([choice, slider]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([choice, slider]), output])

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import text
 
 
 ERRORS = {  # label: (section, the message chapter 8 quotes, broken code, fixed code)
@@ -70,6 +71,30 @@ ERRORS = {  # label: (section, the message chapter 8 quotes, broken code, fixed 
         "grad_a, grad_b = torch.autograd.grad(y, [a, b], allow_unused=True)\nprint(grad_a, grad_b)\n"
         "assert grad_b is None"),
 }
+LABELS_EN = {  # the English edition's name of each error in ERRORS
+    "8.1 非标量直接 backward()": "8.1 backward() on a non-scalar",
+    "8.2 同一张图反向传播两次": "8.2 Backward through the same graph twice",
+    "8.3 整数张量：工厂函数 requires_grad=True": "8.3 Integer tensor: requires_grad=True in a factory function",
+    "8.3 整数张量：.requires_grad = True": "8.3 Integer tensor: .requires_grad = True",
+    "8.3 整数张量：.requires_grad_()": "8.3 Integer tensor: .requires_grad_()",
+    "8.4 原地修改需要梯度的叶子": "8.4 In-place change to a leaf that requires grad",
+    "8.5 反向要用的张量被原地修改": "8.5 In-place change to a tensor backward needs",
+    "8.6 对需要梯度的张量调用 numpy()": "8.6 numpy() on a tensor that requires grad",
+    "8.7 结果不在计算图里": "8.7 The result is not in the graph",
+    "8.8 读取非叶子张量的 .grad（警告）": "8.8 Reading .grad of a non-leaf tensor (warning)",
+    "8.9 grad() 的输入没被用到": "8.9 An input of grad() was not used",
+}
+TEXTS = {  # what the widget says, in each edition's language
+    "title": {"zh": "交互：选择一条报错，看出错的代码、现场报出的信息和修正",
+              "en": "Interactive: pick an error and see the failing code, its message raised live, and the fix"},
+    "choice": {"zh": "报错", "en": "Error"},
+    "shown": {"zh": "第{section}节 · 出错的代码：\n{broken}\n\n实际报出的信息（现场运行）：\n{error}\n\n"
+                    "修正后的代码：\n{fixed}\n\n修正后的输出：\n{fixed_output}",
+              "en": "Section {section} · the failing code:\n{broken}\n\nThe message actually raised (run live):\n{error}"
+                    "\n\nThe fixed code:\n{fixed}\n\nOutput of the fix:\n{fixed_output}"},
+    "no_error": {"zh": "（没有报错）", "en": "(no error)"},
+    "no_output": {"zh": "（没有输出）", "en": "(no output)"},
+}
 
 
 def run_snippet(code):
@@ -101,18 +126,20 @@ def _wrap(message, width=96):
 
 
 def error_explorer_widget():
-    choice = widgets.Dropdown(options=list(ERRORS), description="报错",
+    names = {text({"zh": name, "en": LABELS_EN[name]}, None): name for name in ERRORS}  # shown label: ERRORS key
+    choice = widgets.Dropdown(options=list(names), description=text(TEXTS["choice"], None),
                               layout=widgets.Layout(width="520px")).add_class(MAIN)
     output = output_area()
 
     def update(_=None):
-        state = error_explorer_state(choice.value)
+        state = error_explorer_state(names[choice.value])
         fixed = state["fixed_output"].rstrip() + ("\n" + state["fixed_error"] if state["fixed_error"] else "")
-        show(output, f"第{state['section']}节 · 出错的代码：\n{textwrap.indent(state['broken'], '    ')}\n\n"
-                      f"实际报出的信息（现场运行）：\n{textwrap.indent(_wrap(state['error'] or '（没有报错）'), '    ')}\n\n"
-                      f"修正后的代码：\n{textwrap.indent(state['fixed'], '    ')}\n\n"
-                      f"修正后的输出：\n{textwrap.indent(fixed or '（没有输出）', '    ')}")
+        show(output, text(TEXTS["shown"], None).format(
+            section=state["section"], broken=textwrap.indent(state["broken"], "    "),
+            error=textwrap.indent(_wrap(state["error"] or text(TEXTS["no_error"], None)), "    "),
+            fixed=textwrap.indent(state["fixed"], "    "),
+            fixed_output=textwrap.indent(fixed or text(TEXTS["no_output"], None), "    ")))
 
     choice.observe(update, "value")
     update()
-    return Panel("交互：选择一条报错，看出错的代码、现场报出的信息和修正", [choice, output])
+    return Panel(text(TEXTS["title"], None), [choice, output])
