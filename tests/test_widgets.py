@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import torch
 
-from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, panel
+from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, panel
 
 
 @pytest.mark.parametrize("expression, expected", [
@@ -201,3 +201,36 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert before and before[0]["output_type"] == "stream"
     _move(main[0])
     assert outputs[0].outputs != before
+
+
+ENGLISH = [ch09.gradcheck_widget]
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _shown_texts(widget):
+    """What a student reads in a widget: its repr, labels, options and the text in its output area."""
+    texts = [repr(widget)]
+    for w in _descendants(widget):
+        texts += [getattr(w, "description", ""), *getattr(w, "_options_labels", ())]
+        texts += [shown["text"] for shown in getattr(w, "outputs", ()) if "text" in shown]
+    return texts
+
+
+def _moved_output(build):
+    shown = build()
+    main = next(w for w in _descendants(shown) if panel.MAIN in w._dom_classes)
+    output = next(w for w in _descendants(shown) if panel.OUTPUT in w._dom_classes)
+    before = output.outputs[0]["text"]
+    _move(main)
+    return shown, before, output.outputs[0]["text"]
+
+
+@pytest.mark.parametrize("build", ENGLISH)
+def test_widget_speaks_english_with_the_same_numbers(build, monkeypatch):
+    _, _, chinese = _moved_output(build)
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")
+    shown, before, english = _moved_output(build)
+    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
+    assert english != before and not [t for t in _shown_texts(shown) if CJK.search(t)]
+    assert NUMBER.findall(english) == NUMBER.findall(chinese)  # the same state, in other words
