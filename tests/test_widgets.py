@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import torch
 
-from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, panel
+from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12, panel
 
 
 @pytest.mark.parametrize("expression, expected", [
@@ -203,7 +203,7 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert outputs[0].outputs != before
 
 
-ENGLISH = [ch09.gradcheck_widget, ch10.training_widget, ch11.nan_gradient_widget]
+ENGLISH = [ch09.gradcheck_widget, ch10.training_widget, ch11.nan_gradient_widget, ch12.engine_widget]
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
