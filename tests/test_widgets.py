@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import torch
 
-from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, panel
+from helpers.chapters import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12, panel
 
 
 @pytest.mark.parametrize("expression, expected", [
@@ -203,22 +203,39 @@ def test_widget_has_one_main_control_whose_move_changes_the_output(build):
     assert outputs[0].outputs != before
 
 
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+ENGLISH = [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget,
+           ch05.control_flow_widget, ch06.derivative_widget, ch07.higher_order_widget, ch08.error_explorer_widget,
+           ch09.gradcheck_widget, ch10.training_widget, ch11.nan_gradient_widget, ch12.engine_widget]
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
-@pytest.mark.parametrize("build", [ch01.backward_basics_widget, ch02.zeroing_widget, ch03.vjp_widget, ch04.detach_widget,
-                                   ch05.control_flow_widget, ch06.derivative_widget, ch07.higher_order_widget,
-                                   ch08.error_explorer_widget])
-def test_widget_speaks_english_in_the_english_edition(build, monkeypatch):
-    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")  # what importing helpers.en does
+def _shown_texts(widget):
+    """What a student reads in a widget: its repr, labels, options and the text in its output area."""
+    texts = [repr(widget)]
+    for w in _descendants(widget):
+        texts += [getattr(w, "description", ""), *getattr(w, "_options_labels", ())]
+        texts += [shown["text"] for shown in getattr(w, "outputs", ()) if "text" in shown]
+    return texts
+
+
+def _moved_output(build):
     shown = build()
-    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
     main = next(w for w in _descendants(shown) if panel.MAIN in w._dom_classes)
-    for _ in range(2):  # as built, then after a move
-        texts = [repr(shown)] + [str(getattr(w, key, "")) for w in _descendants(shown)
-                                 for key in ("description", "options", "outputs")]
-        assert not [text for text in texts if CJK.search(text)]
-        _move(main)
+    output = next(w for w in _descendants(shown) if panel.OUTPUT in w._dom_classes)
+    before = output.outputs[0]["text"]
+    _move(main)
+    return shown, before, output.outputs[0]["text"]
+
+
+@pytest.mark.parametrize("build", ENGLISH)
+def test_widget_speaks_english_with_the_same_numbers(build, monkeypatch):
+    _, _, chinese = _moved_output(build)
+    monkeypatch.setenv("AUTOGRAD_COURSE_LANG", "en")
+    shown, before, english = _moved_output(build)
+    assert repr(shown).startswith("[Interactive: ") and len(repr(shown)) < 110
+    assert english != before and not [t for t in _shown_texts(shown) if CJK.search(t)]
+    assert NUMBER.findall(english) == NUMBER.findall(chinese)  # the same state, in other words
 
 
 def test_zeroing_history_text_before_any_click_in_both_languages(monkeypatch):

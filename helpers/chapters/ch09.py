@@ -5,6 +5,7 @@ import ipywidgets as widgets
 import torch
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import language, text
 
 
 # name: (what backward returns for y = x³, given the saved x and grad_output g)
@@ -13,6 +14,22 @@ BACKWARDS = {
     "忘了乘 grad_output：3x²": lambda x, g: 3 * x ** 2 + 0 * g,
     "符号反了：−g·3x²": lambda x, g: -g * 3 * x ** 2,
     "系数错了：g·x²": lambda x, g: g * x ** 2,
+}
+LABELS_EN = {"正确：g·3x²": "right: g·3x²", "忘了乘 grad_output：3x²": "forgot grad_output: 3x²",
+             "符号反了：−g·3x²": "wrong sign: −g·3x²", "系数错了：g·x²": "wrong factor: g·x²"}
+TEXTS = {
+    "passed": {"zh": "通过 ✅", "en": "passed ✅"},
+    "failed": {"zh": "失败 ❌  {message}", "en": "failed ❌  {message}"},
+    "report": {"zh": "y = x³，x = {point}，{dtype}\n\ngradcheck：{verdict}\n\n"
+                     "数值雅可比（中心差分，ε = 1e-6）：\n{numerical}\n"
+                     "解析雅可比（backward 逐个传入单位向量）：\n{analytical}\n\n最大差异：{error:.3g}",
+               "en": "y = x³, x = {point}, {dtype}\n\ngradcheck: {verdict}\n\n"
+                     "numerical Jacobian (central differences, ε = 1e-6):\n{numerical}\n"
+                     "analytical Jacobian (backward fed each unit vector):\n{analytical}\n\n"
+                     "largest difference: {error:.3g}"},
+    "title": {"zh": "交互：选一个 backward 和 dtype，看 gradcheck 比较数值与解析雅可比",
+              "en": "Interactive: pick a backward and a dtype; watch gradcheck compare numerical and analytical "
+                    "Jacobians"},
 }
 POINT = (1.0, 2.0, -0.5)
 EPS = 1e-6
@@ -67,21 +84,22 @@ def _matrix(t):
 
 
 def gradcheck_widget():
-    choice = widgets.Dropdown(options=list(BACKWARDS), value=next(iter(BACKWARDS)), description="backward",
+    # the dropdown shows each variant in the reader's language; BACKWARDS keeps its names
+    variants = {name if language() == "zh" else LABELS_EN[name]: name for name in BACKWARDS}
+    choice = widgets.Dropdown(options=list(variants), value=next(iter(variants)), description="backward",
                               layout=widgets.Layout(width="360px")).add_class(MAIN)
     dtype = widgets.ToggleButtons(options=["float64", "float32"], value="float64", description="dtype")
     output = output_area()
 
     def update(_=None):
-        state = gradcheck_state(choice.value, dtype.value)
-        verdict = "通过 ✅" if state["passed"] else f"失败 ❌  {state['message']}"
-        show(output, f"y = x³，x = {list(POINT)}，{state['dtype']}\n\n"
-                     f"gradcheck：{verdict}\n\n"
-                     f"数值雅可比（中心差分，ε = 1e-6）：\n{_matrix(state['numerical'])}\n"
-                     f"解析雅可比（backward 逐个传入单位向量）：\n{_matrix(state['analytical'])}\n\n"
-                     f"最大差异：{state['error']:.3g}")
+        state = gradcheck_state(variants[choice.value], dtype.value)
+        verdict = text(TEXTS["passed"], None) if state["passed"] else \
+            text(TEXTS["failed"], None).format(message=state["message"])
+        show(output, text(TEXTS["report"], None).format(
+            point=list(POINT), dtype=state["dtype"], verdict=verdict, numerical=_matrix(state["numerical"]),
+            analytical=_matrix(state["analytical"]), error=state["error"]))
 
     choice.observe(update, "value")
     dtype.observe(update, "value")
     update()
-    return Panel("交互：选一个 backward 和 dtype，看 gradcheck 比较数值与解析雅可比", [widgets.HBox([choice, dtype]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([choice, dtype]), output])

@@ -4,8 +4,20 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, fmt, output_area, show
+from helpers.messages import text
 
 TRUE_WEIGHT, TRUE_BIAS = (2.0, -3.0, 0.5), 1.0
+TEXTS = {
+    "forget": {"zh": "忘记 optimizer.zero_grad()", "en": "forget optimizer.zero_grad()"},
+    "zeroed": {"zh": "每步都清零梯度", "en": "zeroing the gradients every step"},
+    "not_zeroed": {"zh": "没有清零梯度", "en": "never zeroing the gradients"},
+    "report": {"zh": "lr = {lr:.3g}，{zeroing}，40 步\n\n最后的 loss：{loss:.4g}\n"
+                     "weight = {weight}（真实值 {true_weight}）\nbias   = {bias}（真实值 {true_bias}）",
+               "en": "lr = {lr:.3g}, {zeroing}, 40 steps\n\nfinal loss: {loss:.4g}\n"
+                     "weight = {weight} (true value {true_weight})\nbias   = {bias} (true value {true_bias})"},
+    "title": {"zh": "交互：调学习率，勾选“忘记 zero_grad”，比较训练的 loss 曲线",
+              "en": "Interactive: tune the learning rate, tick \"forget zero_grad\", compare the loss curves"},
+}
 
 
 def regression_data(n=64, seed=0):
@@ -44,7 +56,7 @@ def training_curve(lr, zero_grad=True, steps=40):
 def training_widget():
     slider = widgets.FloatLogSlider(value=0.1, base=10, min=-2.5, max=-0.3, step=0.1, description="lr",
                                     readout_format=".3g", layout=widgets.Layout(width="480px")).add_class(MAIN)
-    forget = widgets.Checkbox(value=False, description="忘记 optimizer.zero_grad()")
+    forget = widgets.Checkbox(value=False, description=text(TEXTS["forget"], None))
     output = output_area()
 
     def update(_=None):
@@ -62,12 +74,12 @@ def training_widget():
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        show(output, f"lr = {lr:.3g}，{'没有' if forget.value else '每步都'}清零梯度，40 步\n\n"
-                     f"最后的 loss：{chosen['losses'][-1]:.4g}\n"
-                     f"weight = {fmt(chosen['weight'])}（真实值 {list(TRUE_WEIGHT)}）\n"
-                     f"bias   = {fmt(chosen['bias'])}（真实值 {TRUE_BIAS}）", fig)
+        zeroing = text(TEXTS["not_zeroed" if forget.value else "zeroed"], None)
+        show(output, text(TEXTS["report"], None).format(
+            lr=lr, zeroing=zeroing, loss=chosen["losses"][-1], weight=fmt(chosen["weight"]),
+            true_weight=list(TRUE_WEIGHT), bias=fmt(chosen["bias"]), true_bias=TRUE_BIAS), fig)
 
     slider.observe(update, "value")
     forget.observe(update, "value")
     update()
-    return Panel("交互：调学习率，勾选“忘记 zero_grad”，比较训练的 loss 曲线", [widgets.HBox([slider, forget]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([slider, forget]), output])

@@ -4,6 +4,7 @@ import torch
 from matplotlib.figure import Figure
 
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import language, text
 
 
 class SavedTensorMeter:
@@ -85,6 +86,14 @@ VERSIONS = {  # name: function
     "torch.where(x > 0, torch.sqrt(x), 0.0)": lambda x: torch.where(x > 0, torch.sqrt(x), 0.0),
     "安全的 where（先换掉危险的输入）": _safe_where,
 }
+LABELS_EN = {"安全的 where（先换掉危险的输入）": "safe where (replace the dangerous inputs first)"}
+TEXTS = {
+    "version": {"zh": "写法", "en": "version"},
+    "report": {"zh": "{version}\n\nx = {x0:.4g}\n值   = {value:.4g}{value_note}\n梯度 = {grad:.4g}{grad_note}",
+               "en": "{version}\n\nx = {x0:.4g}\nvalue    = {value:.4g}{value_note}\ngradient = {grad:.4g}{grad_note}"},
+    "title": {"zh": "交互：sqrt 的四种写法在 x ≤ 0 处的值和梯度（inf、NaN 与 where 陷阱）",
+              "en": "Interactive: four ways to write sqrt: values and gradients at x ≤ 0 (inf, NaN and the where trap)"},
+}
 
 
 def value_and_grad(version, x):
@@ -113,7 +122,9 @@ def nan_gradient_curve(version):
 
 
 def nan_gradient_widget():
-    choice = widgets.Dropdown(options=list(VERSIONS), value="torch.sqrt(x)", description="写法",
+    # the dropdown shows each version in the reader's language; VERSIONS keeps its names
+    versions = {name if language() == "zh" else LABELS_EN.get(name, name): name for name in VERSIONS}
+    choice = widgets.Dropdown(options=list(versions), value="torch.sqrt(x)", description=text(TEXTS["version"], None),
                               layout=widgets.Layout(width="520px")).add_class(MAIN)
     slider = widgets.FloatSlider(value=0.0, min=-1.0, max=2.0, step=0.25, description="x",
                                  layout=widgets.Layout(width="420px"))
@@ -121,8 +132,8 @@ def nan_gradient_widget():
     notes = {"ok": "", "inf": "  ← inf", "nan": "  ← NaN"}
 
     def update(_=None):
-        state = nan_gradient_state(choice.value, round(slider.value, 4))
-        x, values, grads = nan_gradient_curve(choice.value)
+        state = nan_gradient_state(versions[choice.value], round(slider.value, 4))
+        x, values, grads = nan_gradient_curve(versions[choice.value])
         fig = Figure(figsize=(7, 3.2))
         ax = fig.add_subplot()
         ax.plot(x, values, lw=2, label="value")
@@ -137,12 +148,11 @@ def nan_gradient_widget():
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=9)
         fig.tight_layout()
-        show(output, f"{choice.value}\n\nx = {state['x0']:.4g}\n"
-                      f"值   = {state['value']:.4g}{notes[state['value_status']]}\n"
-                      f"梯度 = {state['grad']:.4g}{notes[state['grad_status']]}", fig)
+        show(output, text(TEXTS["report"], None).format(
+            version=choice.value, x0=state["x0"], value=state["value"], value_note=notes[state["value_status"]],
+            grad=state["grad"], grad_note=notes[state["grad_status"]]), fig)
 
     choice.observe(update, "value")
     slider.observe(update, "value")
     update()
-    return Panel("交互：sqrt 的四种写法在 x ≤ 0 处的值和梯度（inf、NaN 与 where 陷阱）",
-                 [widgets.VBox([choice, slider]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.VBox([choice, slider]), output])

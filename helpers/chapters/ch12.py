@@ -12,6 +12,7 @@ import torch
 
 from helpers.chapters.graph import Graph, Node, _layered
 from helpers.chapters.panel import MAIN, Panel, output_area, show
+from helpers.messages import text
 
 
 def _number(value):
@@ -117,6 +118,19 @@ EXPRESSIONS = {  # name: the expression of a, b (works for Scalar and for torch 
     "a * b": lambda a, b: a * b,
 }
 START = {"a": 2.0, "b": -3.0}
+TEXTS = {
+    "rule": {"zh": "_backward 用", "en": "_backward uses"},
+    "expression": {"zh": "表达式", "en": "expression"},
+    "heading": {"zh": "{expression}，a = 2，b = −3，值 {value:.4g}",
+                "en": "{expression}, a = 2, b = −3, value {value:.4g}"},
+    "columns": {"zh": "        自己的引擎    PyTorch", "en": "        our engine    PyTorch"},
+    "differs": {"zh": "   ← 不同", "en": "   ← differs"},
+    "match": {"zh": "一致", "en": "They agree"},
+    "mismatch": {"zh": "不一致：被用了不止一次的节点，后一次 _backward 覆盖了前一次的梯度",
+                 "en": "They differ: for a node used more than once, a later _backward overwrote the earlier gradient"},
+    "title": {"zh": "交互：_backward 用 += 还是 =，与 PyTorch 的梯度对照",
+              "en": "Interactive: += or = in _backward, checked against PyTorch's gradients"},
+}
 
 
 def engine_state(expression, accumulate):
@@ -134,22 +148,24 @@ def engine_state(expression, accumulate):
 
 
 def engine_widget():
-    rule = widgets.ToggleButtons(options=["+=", "="], value="+=", description="_backward 用").add_class(MAIN)
-    choice = widgets.Dropdown(options=list(EXPRESSIONS), value="a * b + a", description="表达式")
+    rule = widgets.ToggleButtons(options=["+=", "="], value="+=",
+                                 description=text(TEXTS["rule"], None)).add_class(MAIN)
+    choice = widgets.Dropdown(options=list(EXPRESSIONS), value="a * b + a", description=text(TEXTS["expression"], None))
     output = output_area()
 
     def update(_=None):
         state = engine_state(choice.value, rule.value == "+=")
-        lines = [f"{choice.value}，a = 2，b = −3，值 {state['value']:.4g}", "",
-                 "        自己的引擎    PyTorch"]
+        lines = [text(TEXTS["heading"], None).format(expression=choice.value, value=state["value"]), "",
+                 text(TEXTS["columns"], None)]
         for name in "ab":
-            mark = "" if math.isclose(state["engine"][name], state["torch"][name], abs_tol=1e-12) else "   ← 不同"
+            same = math.isclose(state["engine"][name], state["torch"][name], abs_tol=1e-12)
+            mark = "" if same else text(TEXTS["differs"], None)
             lines.append(f"{name}.grad  {state['engine'][name]:>10.4g}  {state['torch'][name]:>9.4g}{mark}")
         lines.append("")
-        lines.append("一致" if state["matches"] else "不一致：被用了不止一次的节点，后一次 _backward 覆盖了前一次的梯度")
+        lines.append(text(TEXTS["match" if state["matches"] else "mismatch"], None))
         show(output, "\n".join(lines), state["graph"].figure())
 
     rule.observe(update, "value")
     choice.observe(update, "value")
     update()
-    return Panel("交互：_backward 用 += 还是 =，与 PyTorch 的梯度对照", [widgets.HBox([rule, choice]), output])
+    return Panel(text(TEXTS["title"], None), [widgets.HBox([rule, choice]), output])
