@@ -16,7 +16,7 @@ from helpers.chapters import ch12 as widgets12
 from helpers.chapters import panel
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 from helpers.exercises import EXERCISES
-from helpers.exercises import ch11, ch12
+from content import ch11, ch12
 from helpers.messages import text
 
 CHAPTERS = ("ch11", "ch12")

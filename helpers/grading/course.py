@@ -51,7 +51,7 @@ class Course:
 
 # What a verdict depends on: the checkers, the exercises, the grader and its messages (not the chapters'
 # widgets and drawings, nor the authoring tools), so editing a widget keeps every cached grade.
-VERDICT_SOURCES = ("helpers/checking", "helpers/exercises", "helpers/grading", "helpers/messages.py")
+VERDICT_SOURCES = ("content", "helpers/checking", "helpers/exercises.py", "helpers/grading", "helpers/messages.py")
 
 
 def fingerprint(course_folder, settings):
