@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test outputs env
+.PHONY: lab test outputs env test-install test-pythons
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -23,3 +23,7 @@ test: env
 
 outputs: env
 	$(BIN)/autograd-course outputs
+
+# A student's install of the handout in a fresh environment (downloads torch and JupyterLab): not in `make test`.
+test-install: env
+	$(BIN)/python -m pytest -n 0 -m install tests/test_install.py
