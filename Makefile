@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test outputs env test-install test-pythons
+.PHONY: lab test outputs env test-slow test-pythons
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -24,6 +24,11 @@ test: env
 outputs: env
 	$(BIN)/autograd-course outputs
 
-# A student's install of the handout in a fresh environment (downloads torch and JupyterLab): not in `make test`.
-test-install: env
-	$(BIN)/python -m pytest -n 0 -m install tests/test_install.py
+# Minutes of fresh processes and environments, not in `make test`: a student's install of the handout (it
+# downloads torch and JupyterLab) and an author's whole path from new-exercise to grading.
+test-slow: env
+	$(BIN)/python -m pytest -n 2 -m slow tests/test_install.py tests/test_new_exercise.py
+
+# The course on every other Python found here (.venv-3.X each, a smoke subset): PYTHONS="3.13" picks versions.
+test-pythons: env
+	$(PYTHON) tests/pythons.py $(PYTHONS)

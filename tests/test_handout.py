@@ -3,7 +3,7 @@
 One handout is built (through the command line) for the module. The student package is then run on its own, in
 a subprocess whose only `helpers` and `content` are the wheel's, and its verdicts are compared with the full
 course's. The fresh-environment install (pip install of the wheel, a notebook run by its kernel) is
-tests/test_install.py, run by `make test-install`.
+tests/test_install.py, run by `make test-slow`.
 """
 import ast
 import inspect

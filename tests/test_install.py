@@ -2,8 +2,8 @@
 environment made by the commands of the handout's README, then an exercise notebook run by that environment's own
 kernel, where a student has written one right and one wrong answer.
 
-It downloads and installs torch and JupyterLab, so it is not part of `make test`: `make test-install` runs it
-with the course's Python, and `make test-pythons` with every other Python found (see README).
+It downloads and installs torch and JupyterLab, so it is not part of `make test`: `make test-slow` runs it with
+the course's Python, and `make test-pythons` with every other Python found (see README).
 """
 import json
 import os
@@ -17,7 +17,7 @@ import pytest
 
 from helpers.authoring.handout import build
 
-pytestmark = pytest.mark.install
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 EX02 = "ex02_zeroing_gradients.ipynb"
 WRONG = ("def three_grads(x):\n    x = x.detach().clone().requires_grad_(True)\n    grads = []\n"

@@ -2,7 +2,7 @@
 
 The whole path runs in a temporary copy of the course, in fresh processes (as an author types it): new-exercise,
 filling in the gaps, outputs, release, and grading, both a class graded before the exercise existed and one after.
-It runs the kernel and the grader several times, so it is marked ``install`` (`make test-install`, CI).
+It runs the kernel and the grader several times, so it is marked ``slow`` (`make test-slow`, run by CI).
 """
 import json
 import os
@@ -116,7 +116,7 @@ def grade_records(root, submissions, results, *options):
     return done, {(r["student"], r["exercise"]): r["status"] for r in map(json.loads, lines)}
 
 
-@pytest.mark.install
+@pytest.mark.slow
 def test_an_author_adds_an_exercise_that_is_released_checked_and_graded(tmp_path):
     root = course_copy(tmp_path / "course", "03")
     old_class, results = tmp_path / "old-class", tmp_path / "old-results"

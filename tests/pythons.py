@@ -1,0 +1,130 @@
+"""`make test-pythons`: the course on every Python it supports that this machine has (3.11, 3.12, 3.13).
+
+For each interpreter found (on PATH as python3.X, or under pyenv) it builds the environment `.venv-3.X` as
+`make env` builds `.venv` (the course's own `.venv` serves for its Python), then runs a smoke subset: the
+imports, one chapter with nbval, one `check`, one `grade`, and a student's install of the handout
+(tests/test_install.py). It prints how long each step took.
+
+    python3 tests/pythons.py [3.12 3.13 ...]   # default: every version found
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = ("3.11", "3.12", "3.13")
+IMPORTS = ("import torch, helpers, content.kinds\nfrom helpers import check, draw_graph, expect_error\n"
+           "from helpers.exercises import EXERCISES\nfrom helpers.chapters import ch01, ch12\n"
+           "import sys; print(sys.version.split()[0], torch.__version__, len(EXERCISES), 'exercises')")
+CHECK = ("import torch\nfrom helpers import check\n"
+         "right = check('ch02.no_zero', torch.tensor([1.0, 5.0, 9.0, 13.0]))\n"
+         "wrong = check('ch02.no_zero', torch.tensor([0.0, 4.0, 8.0, 12.0]))\n"
+         "assert right.passed and wrong.status == 'fail' and '第一次 backward' in wrong.detail, (right, wrong)\n"
+         "print(right)")
+
+
+def interpreters(wanted):
+    """{version: the interpreter} for each wanted version found on this machine (PATH first, then pyenv)."""
+    pyenv = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() if shutil.which("pyenv") \
+        else ""
+    found = {}
+    for version in wanted:
+        candidates = [shutil.which(f"python{version}")]
+        candidates += sorted(glob.glob(f"{pyenv}/versions/{version}.*/bin/python{version}"), reverse=True) if pyenv else []
+        working = [c for c in candidates if c and _version(c) == version]  # a pyenv shim may just refuse
+        if working:
+            found[version] = working[0]
+    return found
+
+
+def environment(version, interpreter):
+    """The course's environment for ``version``: .venv when it runs that Python, else .venv-<version>."""
+    own = ROOT / ".venv" / "bin" / "python"
+    if own.exists() and _version(own) == version:
+        return ROOT / ".venv"
+    venv = ROOT / f".venv-{version}"
+    marker = venv / ".installed"
+    if not marker.exists() or marker.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
+        _run([interpreter, "-m", "venv", str(venv)])
+        _run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q", "-e", ".[test]"])
+        _run([str(venv / "bin" / "python"), "-c", "import matplotlib.pyplot"])  # its font cache, as make env does
+        marker.touch()
+    return venv
+
+
+def _version(python):
+    done = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _run(command, **options):
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, **options)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed ({done.returncode}):\n{done.stdout[-2000:]}\n"
+                           f"{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def smoke(venv):
+    """[(step, callable)]: what runs in the environment ``venv``."""
+    python, course = str(venv / "bin" / "python"), str(venv / "bin" / "autograd-course")
+
+    def grade():
+        with tempfile.TemporaryDirectory() as scratch:
+            student = Path(scratch, "submissions", "ana")
+            student.mkdir(parents=True)
+            shutil.copyfile(ROOT / "solutions" / "ex02_zeroing_gradients.ipynb", student / "ex02.ipynb")
+            printed = _run([course, "grade", str(student.parent), "--out", str(Path(scratch, "results")), "--jobs", "1"])
+            statuses = re.findall(r'"status": "(\w+)"', Path(scratch, "results", "results.jsonl").read_text("utf-8"))
+            if statuses != ["pass"] * 6:
+                raise RuntimeError(f"grade: {statuses}")
+            return printed.strip().splitlines()[-1][:90]
+
+    return [("import", lambda: _run([python, "-c", IMPORTS]).strip()),
+            ("nbval chapter 01", lambda: _run([python, "-m", "pytest", "-n", "0", "-q",
+                                               "notebooks/01_backward_basics.ipynb"]).strip().splitlines()[-1]),
+            ("check", lambda: _run([python, "-c", CHECK]).strip().splitlines()[0]),
+            ("grade", grade),
+            ("handout install", lambda: _run([python, "-m", "pytest", "-n", "0", "-q", "-m", "slow",
+                                              "tests/test_install.py"]).strip().splitlines()[-1])]
+
+
+def main(wanted):
+    found = interpreters(wanted or VERSIONS)
+    missing = [v for v in (wanted or VERSIONS) if v not in found]
+    for version in missing:
+        print(f"python {version}: not found on this machine (skipped)")
+    if wanted and missing:
+        return 1
+    failed = 0
+    for version, interpreter in found.items():
+        started = time.perf_counter()
+        try:
+            venv = environment(version, interpreter)
+        except RuntimeError as error:
+            print(f"python {version} ({interpreter}): environment FAILED\n{error}")
+            failed += 1
+            continue
+        print(f"python {version} ({interpreter}): environment {venv.name} ready in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        for step, action in smoke(venv):
+            started = time.perf_counter()
+            try:
+                result, ok = action(), True
+            except RuntimeError as error:
+                result, ok = str(error), False
+                failed += 1
+            print(f"  {step:16} {'ok' if ok else 'FAILED'} {time.perf_counter() - started:6.1f} s  {result}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.pop("PYTHONPATH", None)
+    sys.exit(main(sys.argv[1:]))
