@@ -52,6 +52,7 @@ def test_a_class_is_regraded_on_what_it_was_given(tmp_path, capsys):
     (notebook,) = assignment["notebooks"]
     assert notebook["file"] == EX02 and notebook["setup"] == "import torch\nfrom helpers import check"
     assert list(notebook["exercises"]) == [i for i in EXERCISES if i.startswith("ch02.") and i != LATER]
+    assert all(isinstance(f, str) and len(f) == 16 for f in notebook["exercises"].values())  # recorded after grading
     before = records(results)
 
     nbformat.write(released, course / EX02)  # the next release brings LATER

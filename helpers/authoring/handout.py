@@ -91,6 +91,7 @@ def build(out, root=ROOT):
             shutil.copyfile(notebook, out / folder / notebook.name)
     readme = README_TEMPLATE.read_text(encoding="utf-8").replace("{wheel}", wheel)
     (out / "README.md").write_text(readme, encoding="utf-8")
+    course.record_fingerprints()
     write_assignment(out / ASSIGNMENT, course)
     _zip_folder(out, archive)
     size = (out / wheel).stat().st_size

@@ -99,7 +99,7 @@ def run_grade(args):
 
     settings, bar = _settings(args), _ProgressBar()
     try:
-        _record_assignment(source, recorded, EXERCISES)
+        _pin_assignment(source, recorded, EXERCISES)
         course, students, records = grade(args.submissions, args.out, recorded, EXERCISES, settings, bar, pool,
                                           only=args.only)
     except (KeyboardInterrupt, CourseError) as error:
@@ -113,6 +113,7 @@ def run_grade(args):
         return 130
     bar.close()
     seconds = time.perf_counter() - started
+    _fingerprint_assignment(course, recorded)
     if args.roster:
         graded = sorted({r["student"] for r in records} | set(_folders(args.submissions)))
         match = roster.Match.of(entries, graded)
@@ -131,19 +132,30 @@ def run_grade(args):
     return 0
 
 
-def _record_assignment(source, recorded, registry):
-    """Keep the assignment graded in RESULTS/assignment.json, made from ``source`` (an assignment.json or a folder
-    of released notebooks); say loudly which of its exercises changed since it was recorded."""
+def _pin_assignment(source, recorded, registry):
+    """RESULTS/assignment.json: what this class is graded on, made from ``source`` (an assignment.json or a folder of
+    released notebooks) unless it is that file already."""
     from helpers.grading.course import Course, CourseError, write_assignment
 
+    if source == recorded:
+        return
     course = Course.load(source, registry)
     if not course.exercises:
         raise CourseError(f"{source} holds no exercise notebooks")
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    write_assignment(recorded, course)
+
+
+def _fingerprint_assignment(course, recorded):
+    """After grading (the references have run, so this is quick): say loudly which exercises changed since the
+    assignment was recorded, and record the fingerprints it does not hold yet."""
+    from helpers.grading.course import write_assignment
+
     for exercise_id in course.changed():
         print(f"{exercise_id}: its checker changed since the assignment was recorded; graded with today's",
               file=sys.stderr)
-    if source != recorded:
-        recorded.parent.mkdir(parents=True, exist_ok=True)
+    if not all(course.recorded.get(i) for i in course.exercises):
+        course.record_fingerprints()
         write_assignment(recorded, course)
 
 

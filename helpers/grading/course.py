@@ -70,6 +70,8 @@ class Course:
             entries = [(n["file"], n["setup"], dict(n["exercises"])) for n in data["notebooks"]]
             if data.get("format") != ASSIGNMENT_FORMAT:
                 raise ValueError(f"format {data.get('format')}, this version reads {ASSIGNMENT_FORMAT}")
+            if not all(isinstance(v, (str, type(None))) for _, _, ids in entries for v in ids.values()):
+                raise ValueError("a fingerprint that is not a string")
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             raise CourseError(f"{path}: not an assignment this version can read ({type(error).__name__}: {error})") \
                 from None
@@ -92,15 +94,19 @@ class Course:
             self._fingerprints = {i: fingerprint(exercise) for i, exercise in self.exercises.items()}
         return self._fingerprints
 
-    def assignment(self):
-        """What ``assignment.json`` records of this course."""
-        return {"format": ASSIGNMENT_FORMAT,
-                "notebooks": [{"file": n.filename, "setup": n.setup,
-                               "exercises": {i: self.fingerprints()[i] for i in n.ids}} for n in self.notebooks]}
+    def record_fingerprints(self):
+        """Record today's fingerprint of every exercise that has none recorded yet."""
+        self.recorded = {i: self.recorded.get(i) or self.fingerprints()[i] for i in self.exercises}
 
     def changed(self):
         """The exercises whose fingerprint differs from the one recorded in the assignment it was loaded from."""
-        return [i for i, recorded in self.recorded.items() if self.fingerprints()[i] != recorded]
+        return [i for i, recorded in self.recorded.items() if recorded and self.fingerprints()[i] != recorded]
+
+    def assignment(self):
+        """What ``assignment.json`` records of this course (a fingerprint not recorded yet is null)."""
+        return {"format": ASSIGNMENT_FORMAT,
+                "notebooks": [{"file": n.filename, "setup": n.setup,
+                               "exercises": {i: self.recorded.get(i) for i in n.ids}} for n in self.notebooks]}
 
 
 def write_assignment(path, course):
@@ -122,8 +128,11 @@ def fingerprint(course_folder, settings):
     sources = [path for name in VERDICT_SOURCES
                for path in (sorted(ROOT.joinpath(name).rglob("*.py")) if ROOT.joinpath(name).is_dir() else [ROOT / name])]
     course = Path(course_folder)
-    for path in sources + ([course] if course.is_file() else sorted(course.glob("*.ipynb"))):
+    for path in sources + ([] if course.is_file() else sorted(course.glob("*.ipynb"))):
         digest.update(path.read_bytes())
+    if course.is_file():  # an assignment.json: what is graded, not the fingerprints that grading itself records
+        notebooks = json.loads(course.read_text(encoding="utf-8"))["notebooks"]
+        digest.update(json.dumps([[n["file"], n["setup"], list(n["exercises"])] for n in notebooks]).encode())
     return digest.hexdigest()[:16]
 
 
