@@ -1,9 +1,10 @@
 """`make test-pythons`: the course on every Python it supports that this machine has (3.11, 3.12, 3.13).
 
 For each interpreter found (on PATH as python3.X, or under pyenv) it builds the environment `.venv-3.X` as
-`make env` builds `.venv` (the course's own `.venv` serves for its Python), then runs a smoke subset: the
-imports, one chapter with nbval, one `check`, one `grade`, and a student's install of the handout
-(tests/test_install.py). It prints how long each step took.
+`make env` builds `.venv` (the course's own `.venv` serves for its Python), from wheels it keeps in
+~/.cache/autograd-course/wheels/3.X, then runs a smoke subset: the imports, one chapter with nbval, one `check`,
+one `grade`, and a student's install of the handout (tests/test_install.py, from the same wheels). It prints how
+long each step took.
 
     python3 tests/pythons.py [3.12 3.13 ...]   # default: every version found
 """
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WHEELHOUSE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "autograd-course" / "wheels"
 VERSIONS = ("3.11", "3.12", "3.13")
 IMPORTS = ("import torch, helpers, content.kinds\nfrom helpers import check, draw_graph, expect_error\n"
            "from helpers.exercises import EXERCISES\nfrom helpers.chapters import ch01, ch12\n"
@@ -44,18 +46,43 @@ def interpreters(wanted):
 
 
 def environment(version, interpreter):
-    """The course's environment for ``version``: .venv when it runs that Python, else .venv-<version>."""
+    """(the course's environment for ``version``, the variables its pip runs with): .venv when it runs that Python,
+    else .venv-<version>, installed from the wheelhouse (see ``wheelhouse``)."""
     own = ROOT / ".venv" / "bin" / "python"
     if own.exists() and _version(own) == version:
-        return ROOT / ".venv"
+        return ROOT / ".venv", dict(os.environ)
     venv = ROOT / f".venv-{version}"
-    marker = venv / ".installed"
+    marker, house = venv / ".installed", WHEELHOUSE / version
+    variables = dict(os.environ, PIP_NO_INDEX="1",
+                     PIP_FIND_LINKS=" ".join(filter(None, [str(house), os.environ.get("PIP_FIND_LINKS")])))
     if not marker.exists() or marker.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
         _run([interpreter, "-m", "venv", str(venv)])
-        _run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q", "-e", ".[test]"])
+        wheelhouse(venv / "bin" / "pip", house)
+        started = time.perf_counter()
+        _run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q", "-e", ".[test]"],
+             env=variables)
         _run([str(venv / "bin" / "python"), "-c", "import matplotlib.pyplot"])  # its font cache, as make env does
         marker.touch()
-    return venv
+        print(f"  installed from the wheelhouse in {time.perf_counter() - started:.0f} s", flush=True)
+    return venv, variables
+
+
+def wheelhouse(pip, house):
+    """Download the course's pins (and what they need) for this Python into ``house``, skipping files it holds.
+
+    pip's own cache keeps nothing of these downloads on these machines (its HTTP cache stays empty), and torch from
+    PyPI is the CUDA build: GBs. So they are kept here and every install of this Python (the environment, the
+    handout's fresh one) reads them from disk."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [*project["project"]["dependencies"], *project["project"]["optional-dependencies"]["test"],
+            *project["build-system"]["requires"]]
+    house.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    _run([str(pip), "download", "--disable-pip-version-check", "-q", "-d", str(house), *pins])
+    size = sum(path.stat().st_size for path in house.iterdir()) / 2**30
+    print(f"  wheelhouse {house}: {size:.1f} GB, ready in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _version(python):
@@ -72,16 +99,19 @@ def _run(command, **options):
     return done.stdout
 
 
-def smoke(venv):
-    """[(step, callable)]: what runs in the environment ``venv``."""
+def smoke(venv, variables):
+    """[(step, callable)]: what runs in the environment ``venv`` (pip there runs with ``variables``)."""
     python, course = str(venv / "bin" / "python"), str(venv / "bin" / "autograd-course")
 
     def grade():
         with tempfile.TemporaryDirectory() as scratch:
-            student = Path(scratch, "submissions", "ana")
+            student, assignment = Path(scratch, "submissions", "ana"), Path(scratch, "course")
             student.mkdir(parents=True)
+            assignment.mkdir()
             shutil.copyfile(ROOT / "solutions" / "ex02_zeroing_gradients.ipynb", student / "ex02.ipynb")
-            printed = _run([course, "grade", str(student.parent), "--out", str(Path(scratch, "results")), "--jobs", "1"])
+            shutil.copyfile(ROOT / "exercises" / "ex02_zeroing_gradients.ipynb", assignment / "ex02.ipynb")
+            printed = _run([course, "grade", str(student.parent), "--out", str(Path(scratch, "results")), "--jobs", "1",
+                            "--course", str(assignment)])
             statuses = re.findall(r'"status": "(\w+)"', Path(scratch, "results", "results.jsonl").read_text("utf-8"))
             if statuses != ["pass"] * 6:
                 raise RuntimeError(f"grade: {statuses}")
@@ -93,7 +123,7 @@ def smoke(venv):
             ("check", lambda: _run([python, "-c", CHECK]).strip().splitlines()[0]),
             ("grade", grade),
             ("handout install", lambda: _run([python, "-m", "pytest", "-n", "0", "-q", "-m", "slow",
-                                              "tests/test_install.py"]).strip().splitlines()[-1])]
+                                              "tests/test_install.py"], env=variables).strip().splitlines()[-1])]
 
 
 def main(wanted):
@@ -107,14 +137,14 @@ def main(wanted):
     for version, interpreter in found.items():
         started = time.perf_counter()
         try:
-            venv = environment(version, interpreter)
+            venv, variables = environment(version, interpreter)
         except RuntimeError as error:
             print(f"python {version} ({interpreter}): environment FAILED\n{error}")
             failed += 1
             continue
         print(f"python {version} ({interpreter}): environment {venv.name} ready in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
-        for step, action in smoke(venv):
+        for step, action in smoke(venv, variables):
             started = time.perf_counter()
             try:
                 result, ok = action(), True

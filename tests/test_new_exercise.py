@@ -134,6 +134,18 @@ def test_an_author_adds_an_exercise_that_is_released_checked_and_graded(tmp_path
     released = nbformat.read(root / "exercises" / EX03, as_version=4)
     assert released.cells[-2].source.endswith("...  # 在这里写你的代码")
     assert released.cells[-1].outputs[0]["data"]["text/plain"].startswith("⏳ ch03.triple")
+    # The generic tests, as `make test` runs them in the copy, pick ch03.triple up: no table was edited.
+    shutil.copytree(ROOT / "tests", root / "tests", ignore=shutil.ignore_patterns("__pycache__", "browser"))
+    shutil.copyfile(ROOT / "conftest.py", root / "conftest.py")
+    tested = subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-rA", "-k", "triple or ex03 or unfinished",
+                             "tests/test_exercises.py", "tests/test_release.py"], cwd=root,
+                            env=dict(os.environ, PYTHONPATH=str(root)), capture_output=True, text=True, timeout=600)
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    for test in ("test_the_right_functions_pass[ch03.triple]", "test_each_listed_mistake_gets_its_own_message[ch03.triple]",
+                 "test_solution_notebook_follows_the_exercise_format[ex03_scalar_backward]",
+                 f"test_committed_exercises_equal_what_release_makes[{EX03}]", "test_no_scaffold_is_left_unfinished"):
+        assert f"PASSED tests/test_exercises.py::{test}" in tested.stdout or f"PASSED tests/test_release.py::{test}" in \
+            tested.stdout, (test, tested.stdout[-3000:])
 
     done, regraded = grade_records(root, old_class, results)  # the class graded before ch03.triple existed
     assert "grading the assignment recorded in" in done.stderr
