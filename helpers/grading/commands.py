@@ -187,7 +187,7 @@ def run_check(args):
         return 2
     args.course = args.course or ROOT / "exercises"
     if not args.course.exists():
-        print(f"autograd-course check: {args.course} is not a folder")
+        print(f"autograd-course check: {args.course} does not exist")
         return 2
     from helpers.grading.sandbox.pool import Pool
 
