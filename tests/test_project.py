@@ -64,3 +64,12 @@ def test_the_students_install_command_names_the_wheel_a_handout_holds():
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert f".venv/bin/pip install autograd_course_student-{version}-py3-none-any.whl" in readme_command_lines()
+
+
+def test_every_pin_is_exact_and_every_supported_python_is_allowed():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = project["dependencies"] + project["optional-dependencies"]["test"]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", pin) for pin in pins), pins
+    assert project["requires-python"] == ">=3.11,<3.14"
