@@ -1,6 +1,6 @@
 """The handout installed as a student installs it, with the interpreter that runs this test: a fresh virtual
 environment made by the commands of the handout's README, then an exercise notebook run by that environment's own
-kernel, where a student has written one right and one wrong answer.
+kernel, where a student has written one right and one wrong answer, and a chapter.
 
 It downloads and installs torch and JupyterLab, so it is not part of `make test`: `make test-slow` runs it with
 the course's Python, and `make test-pythons` with every other Python found (see README).
@@ -20,6 +20,7 @@ from helpers.authoring.handout import build
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 EX02 = "ex02_zeroing_gradients.ipynb"
+CHAPTER = "01_backward_basics.ipynb"  # draws a graph and builds a widget: the chapters' helpers work there too
 WRONG = ("def three_grads(x):\n    x = x.detach().clone().requires_grad_(True)\n    grads = []\n"
          "    for loss in ((x ** 2).sum(), (3 * x).sum(), torch.sin(x).sum()):\n        loss.backward()\n"
          "        grads.append(x.grad.clone())\n    return tuple(grads)\n")
@@ -82,6 +83,10 @@ def test_a_student_installs_the_handout_and_checks_an_exercise(tmp_path):
     wrong = checks.pop("ch02.three_grads")
     assert wrong.startswith("❌ ch02.three_grads 还不对") and "没有清零" in wrong, wrong
     assert checks and all(line.startswith("⏳") for line in checks.values()), checks
+    chapter = subprocess.run([str(python), "-c", RUN_NOTEBOOK, str(handout / "notebooks" / CHAPTER), "{}",
+                              str(handout / "notebooks")], cwd=handout, env=environment, capture_output=True, text=True,
+                             timeout=600)
+    assert chapter.returncode == 0 and json.loads(chapter.stdout.splitlines()[-1])["errors"] == 0, chapter.stderr[-3000:]
     version = subprocess.run([str(handout / ".venv" / "bin" / "jupyter"), "lab", "--version"], env=environment,
                              capture_output=True, text=True, timeout=120)
     assert version.returncode == 0 and version.stdout.strip(), version.stderr
