@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test outputs env
+.PHONY: lab test outputs env test-slow test-pythons
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -23,3 +23,12 @@ test: env
 
 outputs: env
 	$(BIN)/autograd-course outputs
+
+# Minutes of fresh processes and environments, not in `make test`: a student's install of the handout (it
+# downloads torch and JupyterLab) and an author's whole path from new-exercise to grading.
+test-slow: env
+	$(BIN)/python -m pytest -n 2 -m slow tests/test_install.py tests/test_new_exercise.py
+
+# The course on every other Python found here (.venv-3.X each, a smoke subset): PYTHONS="3.13" picks versions.
+test-pythons: env
+	$(PYTHON) tests/pythons.py $(PYTHONS)

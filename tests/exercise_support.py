@@ -1,7 +1,9 @@
-"""What the checker tests share: the registry's ids, a seeded verdict, the unfilled and the hostile answers.
+"""What the checker tests share: the registry's ids, a seeded verdict, the solutions' answers, the unfilled and
+the hostile answers.
 
 No tests here: the generic ones are in test_exercises.py, the chapters' own in test_checks_chNN_MM.py.
 """
+import functools
 from pathlib import Path
 
 import nbformat
@@ -25,6 +27,29 @@ def verdict(exercise_id, answer, seed=0, lang="zh"):
     """The verdict for one chosen seed (``check`` draws a random one), so a test can compare seeds."""
     exercise = EXERCISES[exercise_id]
     return exercise.judge(exercise.observe(answer, seed), seed, lang)
+
+
+@functools.cache
+def solution_answers():
+    """{exercise id: what its solution cell defines (a value, a letter, a function or a class)}: the setup and
+    answer cells of every solution notebook, run in one namespace per notebook."""
+    answers = {}
+    for path in SOLUTIONS:
+        namespace = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            role = cell.metadata.get("autograd_course", {})
+            if role.get("role") == "setup" or role.get("exercise"):
+                exec(compile(cell.source, str(path), "exec"), namespace)
+            if role.get("exercise") in EXERCISES:
+                answers[role["exercise"]] = namespace[EXERCISES[role["exercise"]].name]
+    return answers
+
+
+def calls_like_the_reference(exercise_id):
+    """True when the exercise calls the student's function as it calls its reference and mistakes (the "call"
+    probe), so that each listed mistake is itself a wrong answer."""
+    exercise = EXERCISES[exercise_id]
+    return getattr(exercise, "probe", None) == "call" and callable(getattr(exercise, "reference", None))
 
 
 def solution_cells(exercise_id):

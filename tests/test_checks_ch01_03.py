@@ -232,9 +232,11 @@ def test_right_answers_pass(exercise_id, answer, lang):
     assert str(verdict).startswith("✅")
 
 
-def test_every_exercise_of_chapters_1_to_3_has_a_passing_answer_here():
-    assert set(ids_of(chapters=CHAPTERS)) == {exercise_id for exercise_id, _ in PASSES}
-    assert set(ids_of(FunctionExercise, chapters=CHAPTERS)) == set(FUNCTIONS)
+def test_the_answers_here_are_for_exercises_of_chapters_1_to_3():
+    """Every answer here names a registered exercise of these chapters (test_exercises.py checks every exercise,
+    these tables included, from its definition and its solution, so a new exercise needs no entry here)."""
+    assert {exercise_id for exercise_id, _ in PASSES} <= set(ids_of(chapters=CHAPTERS))
+    assert set(FUNCTIONS) <= set(ids_of(FunctionExercise, chapters=CHAPTERS))
 
 
 # ---- mistakes and the message that names each ---------------------------------------------------------------

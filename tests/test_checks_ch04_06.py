@@ -15,7 +15,7 @@ from helpers.exercises import EXERCISES
 from helpers.messages import say
 
 
-# The chapter's examples, written again on purpose (helpers/exercises/ch05.py has the checker's copy): the tests'
+# The chapter's examples, written again on purpose (content/ch05.py has the checker's copy): the tests'
 # own copy makes a change to the checker's fail here.
 def f(a):
     b = a * 2

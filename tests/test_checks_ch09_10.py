@@ -12,12 +12,13 @@ import torch
 
 from exercise_support import verdict
 from helpers import check
+from content.ch09 import UNSAVED
+from content.ch10 import FORGOT_ZERO, NEW_TENSOR_UNDER_NO_GRAD, STEP_IN_GRAPH
+from content.kinds import COMMON_ERRORS, backward_is_placeholder
 from helpers.chapters import ch09 as widget09
 from helpers.chapters import ch10 as widget10
 from helpers.checking.autograd_function import observe_autograd_function
 from helpers.exercises import EXERCISES
-from helpers.exercises.ch09 import COMMON_ERRORS, UNSAVED, backward_is_placeholder
-from helpers.exercises.ch10 import FORGOT_ZERO, NEW_TENSOR_UNDER_NO_GRAD, STEP_IN_GRAPH
 from helpers.messages import text
 
 CHAPTERS = ("ch09", "ch10")

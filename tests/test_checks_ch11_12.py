@@ -10,13 +10,14 @@ import warnings
 import pytest
 import torch
 
+from content import ch11, ch12
+from content.kinds import is_order
 from exercise_support import ids_of, question, verdict
 from helpers.chapters import ch11 as widgets11
 from helpers.chapters import ch12 as widgets12
 from helpers.chapters import panel
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 from helpers.exercises import EXERCISES
-from helpers.exercises import ch11, ch12
 from helpers.messages import text
 
 CHAPTERS = ("ch11", "ch12")
@@ -393,11 +394,11 @@ def test_the_graphs_are_dags_with_shared_and_unreachable_nodes(seed):
     cases = ch12.graph_cases(torch.Generator().manual_seed(seed))
     for (inputs,) in cases:
         order = topo_dfs(inputs)
-        assert ch12.is_order(inputs, order) and len(inputs) <= 32
-        assert ch12.is_order(inputs, topo_kahn(inputs))
-        assert not ch12.is_order(inputs, topo_preorder(inputs)[::-1]) or inputs != cases[0][0]
+        assert is_order(inputs, order) and len(inputs) <= 32
+        assert is_order(inputs, topo_kahn(inputs))
+        assert not is_order(inputs, topo_preorder(inputs)[::-1]) or inputs != cases[0][0]
     first = cases[0][0]
-    assert not ch12.is_order(first, topo_preorder(first)) and not ch12.is_order(first, topo_preorder(first)[::-1])
+    assert not is_order(first, topo_preorder(first)) and not is_order(first, topo_preorder(first)[::-1])
     assert len(topo_no_visited(first)) > len(topo_dfs(first))
     for (inputs,) in cases[1:]:
         assert len(topo_dfs(inputs)) < len(inputs)  # one node the root does not reach

@@ -2,8 +2,10 @@
 
 Unfilled answers are "todo", hostile ones fail without raising, verdicts read the same for every seed (nbval
 compares the check cells' output), right answers pass and every listed mistake, value or option gets its own
-message; every solution notebook follows the exercise format. The answers for function exercises come from the
-chapters' tables (FUNCTIONS, CORE_NAMED, HINTED, OTHER_WRONGS in test_checks_chNN_MM.py).
+message; every solution notebook follows the exercise format. Every exercise is tested from its own definition
+and its solution cell, so a new one needs no table here: the right answer is the solution's, and each listed
+mistake of a function exercise is itself a wrong answer. The chapters' tables (FUNCTIONS, CORE_NAMED, HINTED,
+OTHER_WRONGS, EXTRA in test_checks_chNN_MM.py) add answers a student might write.
 """
 import re
 
@@ -16,8 +18,10 @@ import test_checks_ch04_06
 import test_checks_ch07_08
 import test_checks_ch11_12
 import test_checks_ch09_10
-from exercise_support import HOSTILE, IDS, SOLUTIONS, ids_of, placeholder, question, verdict
+from exercise_support import (HOSTILE, IDS, SOLUTIONS, calls_like_the_reference, ids_of, placeholder, question,
+                              solution_answers, verdict)
 from helpers import check
+from helpers.authoring.new_exercise import EXERCISES_PER_CHAPTER, LIMIT_REASON, TODO
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 from helpers.exercises import EXERCISES
 from helpers.messages import say, text
@@ -32,22 +36,48 @@ CHAPTERS = sorted({exercise_id[:4] for exercise_id in IDS})
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_chapter_has_3_to_6_exercises(chapter):
-    assert 3 <= len(ids_of(chapters=(chapter,))) <= 6
+def test_every_chapter_has_as_many_exercises_as_a_sitting_holds(chapter):
+    low, high = EXERCISES_PER_CHAPTER
+    count = len(ids_of(chapters=(chapter,)))
+    assert low <= count <= high, f"{chapter} has {count} exercises: " + LIMIT_REASON.format(low=low, high=high)
 
 
-def test_every_function_exercise_has_right_and_wrong_answers_in_its_chapters_table():
-    assert set(FUNCTIONS) == set(ids_of(FunctionExercise))
+def test_no_scaffold_is_left_unfinished():
+    unfinished = [path.relative_to(path.parents[1]) for folder in ("content", "solutions")
+                  for path in sorted((SOLUTIONS[0].parents[1] / folder).glob("*.*")) if TODO in path.read_text("utf-8")]
+    assert not unfinished, f"fill in every {TODO} that new-exercise left in {unfinished}"
+
+
+def test_every_exercise_has_a_solution_that_defines_its_name():
+    assert sorted(solution_answers()) == IDS
+
+
+def test_the_chapters_tables_match_their_exercises():
     for exercise_id, (rights, wrongs, none_wrong) in FUNCTIONS.items():
         exercise = EXERCISES[exercise_id]
-        assert rights, exercise_id
+        assert isinstance(exercise, FunctionExercise) and rights, exercise_id
         assert len(wrongs) == len(exercise.mistakes), exercise_id
         assert (none_wrong is None) == (exercise.none_mistake is None), exercise_id
 
 
+def right_functions(exercise_id):
+    return [solution_answers()[exercise_id], *FUNCTIONS.get(exercise_id, ([], [], None))[0]]
+
+
+def wrong_functions(exercise_id):
+    """One wrong answer per listed mistake (the chapter's table, else the mistakes themselves), then the one
+    behind the none_mistake when the table has it."""
+    exercise = EXERCISES[exercise_id]
+    if exercise_id in FUNCTIONS:
+        _, wrongs, none_wrong = FUNCTIONS[exercise_id]
+        return list(zip(wrongs, [m for _, m in exercise.mistakes])) + ([(none_wrong, exercise.none_mistake)]
+                                                                        if none_wrong else [])
+    return list(exercise.mistakes) if calls_like_the_reference(exercise_id) else []
+
+
 @pytest.mark.parametrize("exercise_id", ids_of(FunctionExercise))
 def test_the_right_functions_pass(exercise_id):
-    for right in FUNCTIONS[exercise_id][0]:
+    for right in right_functions(exercise_id):
         for seed in (0, 1, 2, 3):
             result = verdict(exercise_id, right, seed)
             assert result.status == "pass", (right.__name__, seed, result)
@@ -58,16 +88,13 @@ def test_the_right_functions_pass(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", ids_of(FunctionExercise))
 def test_each_listed_mistake_gets_its_own_message(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    _, wrongs, none_wrong = FUNCTIONS[exercise_id]
-    cases = list(zip(wrongs, [message for _, message in exercise.mistakes]))
-    if none_wrong:
-        cases.append((none_wrong, exercise.none_mistake))
+    cases = wrong_functions(exercise_id)
+    assert cases or exercise_id in FUNCTIONS, f"{exercise_id}: add its wrong answers to its chapter's FUNCTIONS table"
     seen = set()
     for wrong, message in cases:
         for lang in ("zh", "en"):
             details = {verdict(exercise_id, wrong, seed, lang).detail for seed in (0, 1, 2)}
-            assert details == {text(message, lang)}, (wrong.__name__, lang, details)
+            assert details == {text(message, lang)}, (getattr(wrong, "__name__", wrong), lang, details)
         assert verdict(exercise_id, wrong).status == "fail"
         seen.add(text(message, "zh"))
     assert len(seen) == len(cases), "two mistakes share a message"
@@ -106,8 +133,8 @@ def test_hostile_answers_fail_without_raising(exercise_id):
 def test_verdicts_do_not_depend_on_the_random_inputs(exercise_id):
     """nbval compares the check cells' output, so a verdict must read the same for every seed."""
     if isinstance(EXERCISES[exercise_id], FunctionExercise):
-        rights, wrongs, none_wrong = FUNCTIONS[exercise_id]
-        answers = [*rights, *wrongs, none_wrong, lambda *args: torch.zeros(3)]
+        answers = [*right_functions(exercise_id), *(wrong for wrong, _ in wrong_functions(exercise_id)),
+                   lambda *args: torch.zeros(3)]
     else:
         answers = [..., "A", "B", "C", "D", 2.0, -2.0, 0.5, 48.0, 12.0, 36.0]
     answers += [wrong for i, wrong in OTHER_WRONGS if i == exercise_id]

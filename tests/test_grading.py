@@ -139,8 +139,8 @@ def corpus(results):
                                                                     "three_grads = EXERCISES['ch02.three_grads'].reference\n")},
         "unblock_references": {EX02: with_answer("ch02.three_grads",
                                                  "import sys, importlib\nsys.meta_path.pop(0)\n"
-                                                 "sys.modules.pop('helpers.exercises', None)\n"
-                                                 "three_grads = importlib.import_module('helpers.exercises.ch02').EXERCISES[2].reference\n")},
+                                                 "sys.modules.pop('content', None)\n"
+                                                 "three_grads = importlib.import_module('content.ch02').EXERCISES[2].reference\n")},
         "read_solutions": {EX02: with_answer("ch02.three_grads", f"exec(open({str(COURSE / EX02)!r}).read())\n")},
         "lying_tensor": {EX02: with_answer("ch02.three_grads",
                                            "class Liar(torch.Tensor):\n"
@@ -297,8 +297,8 @@ def test_student_cannot_write_next_to_the_results(graded):
     assert "forger" not in (results / "grades.csv").read_text(encoding="utf-8")
     assert "forger" not in (results / "results.jsonl").read_text(encoding="utf-8")
     assert not (results.parent / "grades.csv").exists() and not Path("/tmp/forged-by-student.csv").exists()
-    assert sorted(p.name for p in results.iterdir()) == ["feedback", "grades.csv", "histogram.png", "misconceptions.png",
-                                                         "report.html", "results.jsonl", "summary.md"]
+    assert sorted(p.name for p in results.iterdir()) == ["assignment.json", "feedback", "grades.csv", "histogram.png",
+                                                         "misconceptions.png", "report.html", "results.jsonl", "summary.md"]
 
 
 def test_reports(graded):
@@ -455,12 +455,12 @@ def holds(pid, needle):
 pool = Pool(1)
 list(pool.run([{"id": 0, "items": [], "timeout": 5, "cpu_seconds": 5, "memory_mb": 0, "hidden": []}]))  # warmed up
 worker = pool.workers[0].process.pid
-import helpers.exercises
+import content.ch02
 control = os.fork()
 if control == 0:
     time.sleep(60)
     os._exit(0)
-needle = os.path.join(os.path.dirname(helpers.exercises.__file__), "ch02.py").encode()
+needle = content.ch02.__file__.encode()
 print(open(f"/proc/{worker}/cmdline", "rb").read() == open("/proc/self/cmdline", "rb").read(),
       holds(worker, needle), holds(control, needle))
 os.kill(control, 9)
@@ -517,13 +517,14 @@ def test_an_interrupted_command_stops_its_forked_workers(tmp_path):
 
 def test_a_widget_edit_keeps_the_cache_and_a_checker_edit_does_not(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "helpers", tmp_path / "helpers")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
     monkeypatch.setattr(course_settings, "ROOT", tmp_path)
     settings, course = course_settings.Settings(), ROOT / "exercises"
     before = course_settings.fingerprint(course, settings)
     with open(tmp_path / "helpers" / "chapters" / "ch02.py", "a", encoding="utf-8") as widget:
         widget.write("\n# an edited widget\n")
     assert course_settings.fingerprint(course, settings) == before
-    with open(tmp_path / "helpers" / "exercises" / "ch02.py", "a", encoding="utf-8") as checker:
+    with open(tmp_path / "content" / "ch02.py", "a", encoding="utf-8") as checker:
         checker.write("\n# an edited checker\n")
     assert course_settings.fingerprint(course, settings) != before
 

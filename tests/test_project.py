@@ -31,3 +31,45 @@ def test_make_targets_exist():
 
 def test_regenerate_command_is_documented():
     assert "make outputs" in README
+
+
+def readme_command_lines():
+    """Every line of the README's bash blocks (a continuation line joined to its command)."""
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_every_readme_command_names_a_real_make_target_or_command():
+    from helpers.cli import COMMAND_MODULES
+
+    targets = subprocess.run(["make", "-pRrq", "-f", "Makefile"], cwd=ROOT, capture_output=True, text=True).stdout
+    lines = readme_command_lines()
+    assert not [line for line in lines if line.startswith("autograd-course")], "type it as .venv/bin/autograd-course"
+    for line in lines:
+        if line.startswith("make "):
+            assert re.search(rf"^{line.split()[1]}:", targets, re.M), line
+    import argparse
+    import importlib
+
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(subparsers)
+    used = {line.split()[1] for line in lines if line.startswith(".venv/bin/autograd-course ")}
+    assert used and used <= set(subparsers.choices), used - set(subparsers.choices)
+
+
+def test_the_students_install_command_names_the_wheel_a_handout_holds():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f".venv/bin/pip install autograd_course_student-{version}-py3-none-any.whl" in readme_command_lines()
+
+
+def test_every_pin_is_exact_and_every_supported_python_is_allowed():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = project["dependencies"] + project["optional-dependencies"]["test"]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", pin) for pin in pins), pins
+    assert project["requires-python"] == ">=3.11,<3.14"

@@ -4,7 +4,7 @@ It runs where the student's code lives (the notebook, or the grader's sandboxed 
 for each case ``(args, grad_output)`` the gradients that the class's ``backward`` gives for the tensor
 arguments (``torch.autograd.grad`` of ``Class.apply(*args)`` with ``grad_output``), or the error it raised;
 and the outcome of ``torch.autograd.gradcheck`` on the first case, in float64. The judge
-(``helpers.exercises.ch09``) compares the gradients with the reference and names the mistake.
+(``content.ch09``) compares the gradients with the reference and names the mistake.
 """
 import types
 import warnings

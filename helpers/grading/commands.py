@@ -37,7 +37,9 @@ def _limits(parser):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="grading workers (default: CPUs)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
     parser.add_argument("--memory", type=int, default=1024, help="MB of memory per exercise (default 1024)")
-    parser.add_argument("--course", type=Path, default=ROOT / "exercises", help="the released exercise notebooks")
+    parser.add_argument("--course", type=Path, default=None,
+                        help="the assignment: an assignment.json (from `handout`) or a folder of released exercise "
+                             "notebooks (default: for grade, RESULTS/assignment.json when regrading, else exercises/)")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="feedback language (default zh)")
     parser.add_argument("--trust-students", action="store_true", help="grade without the kernel sandbox (see README)")
     parser.add_argument("--run-limit", type=float, default=6 * 3600.0, help="seconds for the whole run (default 6 h)")
@@ -52,10 +54,20 @@ def _settings(args):
 
 
 def run_grade(args):
-    for folder in (args.submissions, args.course):
-        if not folder.is_dir():
-            print(f"autograd-course grade: {folder} is not a folder", file=sys.stderr)
-            return 2
+    from helpers.grading.course import ASSIGNMENT
+
+    if not args.submissions.is_dir():
+        print(f"autograd-course grade: {args.submissions} is not a folder", file=sys.stderr)
+        return 2
+    # A regrade grades what the class was given (recorded in RESULTS at its first grade), not what the course
+    # has become since; --course names another assignment.
+    recorded = args.out / ASSIGNMENT
+    source = args.course or (recorded if recorded.is_file() else ROOT / "exercises")
+    if not source.exists():
+        print(f"autograd-course grade: {source} does not exist", file=sys.stderr)
+        return 2
+    if source == recorded:
+        print(f"grading the assignment recorded in {recorded} (name another with --course)", file=sys.stderr)
     problem = _check_options(args)
     if problem:
         print(f"autograd-course grade: {problem}", file=sys.stderr)
@@ -87,7 +99,8 @@ def run_grade(args):
 
     settings, bar = _settings(args), _ProgressBar()
     try:
-        course, students, records = grade(args.submissions, args.out, args.course, EXERCISES, settings, bar, pool,
+        _pin_assignment(source, recorded, EXERCISES)
+        course, students, records = grade(args.submissions, args.out, recorded, EXERCISES, settings, bar, pool,
                                           only=args.only)
     except (KeyboardInterrupt, CourseError) as error:
         pool.__exit__(type(error), None, None)
@@ -100,6 +113,7 @@ def run_grade(args):
         return 130
     bar.close()
     seconds = time.perf_counter() - started
+    _fingerprint_assignment(course, recorded)
     if args.roster:
         graded = sorted({r["student"] for r in records} | set(_folders(args.submissions)))
         match = roster.Match.of(entries, graded)
@@ -116,6 +130,33 @@ def run_grade(args):
           f"({notebooks / seconds:.1f} notebooks/s): " + ", ".join(f"{n} {s}" for s, n in counts.most_common())
           + f" -> {args.out}")
     return 0
+
+
+def _pin_assignment(source, recorded, registry):
+    """RESULTS/assignment.json: what this class is graded on, made from ``source`` (an assignment.json or a folder of
+    released notebooks) unless it is that file already."""
+    from helpers.grading.course import Course, CourseError, write_assignment
+
+    if source == recorded:
+        return
+    course = Course.load(source, registry)
+    if not course.exercises:
+        raise CourseError(f"{source} holds no exercise notebooks")
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    write_assignment(recorded, course)
+
+
+def _fingerprint_assignment(course, recorded):
+    """After grading (the references have run, so this is quick): say loudly which exercises changed since the
+    assignment was recorded, and record the fingerprints it does not hold yet."""
+    from helpers.grading.course import write_assignment
+
+    for exercise_id in course.changed():
+        print(f"{exercise_id}: its checker changed since the assignment was recorded; graded with today's",
+              file=sys.stderr)
+    if not all(course.recorded.get(i) for i in course.exercises):
+        course.record_fingerprints()
+        write_assignment(recorded, course)
 
 
 def _folders(submissions):
@@ -144,8 +185,9 @@ def run_check(args):
     except notebooks.InvalidNotebook as error:
         print(f"{args.notebook}: {error.reason(args.lang)}")
         return 2
-    if not args.course.is_dir():
-        print(f"autograd-course check: {args.course} is not a folder")
+    args.course = args.course or ROOT / "exercises"
+    if not args.course.exists():
+        print(f"autograd-course check: {args.course} does not exist")
         return 2
     from helpers.grading.sandbox.pool import Pool
 

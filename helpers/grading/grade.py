@@ -103,7 +103,7 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
         students = [only]
     log = ResultsLog(out / "results.jsonl")
     judge = Judge(course, settings)
-    hidden = [str(ROOT / "helpers" / "exercises"), str(ROOT / "solutions"), str(out.resolve()),
+    hidden = [str(ROOT / "content"), str(ROOT / "solutions"), str(out.resolve()),
               str(submissions.resolve()), str(Path(course_folder).resolve())]
     total = len(students) * len(course.exercises)
     jobs, records, groups = [], {}, []

@@ -12,7 +12,8 @@ import posix
 import sys
 import types
 
-BLOCKED_MODULE = "helpers.exercises"
+# The registry and the package of exercise definitions (their references): a child never needs either.
+BLOCKED_MODULES = ("helpers.exercises", "content")
 FORBIDDEN_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                     "os.forkpty", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill", "os.symlink",
                     "os.link", "socket.__new__", "ctypes.", "sys.setprofile", "sys.settrace", "_posixsubprocess",
@@ -22,22 +23,28 @@ PATH_EVENTS = ("os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os
 WRITE_FLAGS = posix.O_WRONLY | posix.O_RDWR | posix.O_CREAT | posix.O_TRUNC | posix.O_APPEND
 
 
+def _blocked(name):
+    return any(name == module or name.startswith(module + ".") for module in BLOCKED_MODULES)
+
+
 class _Blocker:
     """A meta-path finder that refuses to import the reference solutions."""
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        if name == BLOCKED_MODULE or name.startswith(BLOCKED_MODULE + "."):
+        if _blocked(name):
             raise ImportError(f"{name} is not available while grading")
         return None
 
 
 def lock_down(workdir, hidden):
     """Forbid importing the references, reading ``hidden`` folders, writing outside ``workdir``, spawning."""
-    if BLOCKED_MODULE in sys.modules:  # never in a grading worker; scanning sys.modules costs a child 4 ms
-        for name in [n for n in sys.modules if n == BLOCKED_MODULE or n.startswith(BLOCKED_MODULE + ".")]:
+    # Never loaded in a grading worker; scanning sys.modules costs a child 4 ms.
+    if any(module in sys.modules for module in BLOCKED_MODULES):
+        for name in [n for n in sys.modules if _blocked(n)]:
             del sys.modules[name]
-    sys.modules[BLOCKED_MODULE] = None
+    for module in BLOCKED_MODULES:
+        sys.modules[module] = None
     sys.meta_path.insert(0, _Blocker())
     # The hook runs with private copies of this module's globals and of the builtins, taken before the
     # student's code runs, so patching either later cannot change what the hook does.

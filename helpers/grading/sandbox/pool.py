@@ -29,7 +29,7 @@ import time
 from helpers import ROOT
 from helpers.grading import sandbox
 from helpers.grading.environment import ENVIRONMENT
-from helpers.grading.sandbox.guard import BLOCKED_MODULE
+from helpers.grading.sandbox.guard import BLOCKED_MODULES
 from helpers.grading.sandbox.worker import serve_forked
 
 IN_FLIGHT = 2
@@ -39,7 +39,7 @@ SLACK = 10.0  # seconds beyond a task's own limit before the worker itself is pr
 STARTUP = 60.0  # seconds a new worker may take to import torch on a loaded machine
 def forkable():
     """Whether a worker forked from this process is clean: no references loaded, no other thread running."""
-    return BLOCKED_MODULE not in sys.modules and threading.active_count() == 1
+    return not any(module in sys.modules for module in BLOCKED_MODULES) and threading.active_count() == 1
 
 
 class Worker:

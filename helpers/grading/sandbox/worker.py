@@ -1,7 +1,7 @@
 """A grading worker: a fork server that imports torch once and forks a fresh child for every student.
 
 The command line forks its workers from the grading process right after importing torch and the checker
-core and running ``warm_up``, before it imports the reference solutions (``helpers.exercises``) or reads a submission
+core and running ``warm_up``, before it imports the reference solutions (``content``) or reads a submission
 (``serve_forked``); a worker started later, once the references are loaded, is a fresh interpreter
 (``python -m helpers.grading.sandbox.worker``). Either way no worker, and so no child, has the references in memory.
 Protocol: one JSON task (one student's submission: the exercises of all of the student's notebooks, as

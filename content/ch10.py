@@ -1,18 +1,8 @@
 """Exercises for chapter 10 (notebooks/10_training_loop): autograd inside a training loop."""
 import torch
 
+from content.kinds import LeafFunctionExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.messages import text
-
-
-class LeafFunctionExercise(FunctionExercise):
-    """A FunctionExercise whose ``none_mistake`` explains a None result even when the function read the .grad
-    of a non-leaf tensor (the core's generic message then suggests retain_grad, which is not this fix)."""
-
-    def named_mistake(self, result, lang):
-        if result.get("kind") == "none" and self.none_mistake:
-            return text(self.none_mistake, lang)
-        return super().named_mistake(result, lang)
 
 
 # --- ch10.train_by_hand -----------------------------------------------------------------------------------------

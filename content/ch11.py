@@ -1,8 +1,8 @@
 """Exercises for chapter 11: gradient hooks, NaN and inf gradients at non-differentiable points, saved tensors."""
 import torch
 
+from content.kinds import NanSafeExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.messages import text
 
 
 # --- ch11.clipped_grad --------------------------------------------------------------------------------------------
@@ -55,49 +55,6 @@ def zero_grad(x):
 def swapped(x):
     value, grad = safe_sqrt_reference(x)
     return grad, value
-
-
-class NanSafeExercise(FunctionExercise):
-    """A FunctionExercise that names non-finite results before comparing values.
-
-    The core only says "NaN or infinity" (a NaN never equals a listed mistake). Here the student's function
-    returns (value, gradient); ``nonfinite`` names a NaN value, an infinite gradient and a NaN gradient with a
-    finite value (the torch.where trap), in that order.
-    """
-
-    def __init__(self, id, name, *, nonfinite, **kwargs):
-        super().__init__(id, name, **kwargs)
-        self.nonfinite = nonfinite
-
-    def named_mistake(self, result, lang):
-        found = super().named_mistake(result, lang)
-        if found or result.get("kind") != "sequence":
-            return found
-        items = result.get("items")
-        if not isinstance(items, list) or len(items) != 2:
-            return None
-        value, grad = (self._nonfinite(item) for item in items)
-        if "nan" in value:
-            return text(self.nonfinite["nan_value"], lang)
-        if "inf" in grad:
-            return text(self.nonfinite["inf"], lang)
-        if "nan" in grad:
-            return text(self.nonfinite["where_trap"], lang)
-        return None
-
-    @staticmethod
-    def _nonfinite(item):
-        """The set of "nan" / "inf" found among a tensor or number description's values."""
-        if not isinstance(item, dict):
-            return set()
-        values = item.get("values") if item.get("kind") == "tensor" else [item.get("value")]
-        if not isinstance(values, list):
-            return set()
-        found = set()
-        for v in values:
-            if isinstance(v, str):
-                found.add("nan" if "nan" in v.lower() else "inf")
-        return found
 
 
 # --- the facts behind ch11.saved_bytes ------------------------------------------------------------------------------

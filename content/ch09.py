@@ -2,89 +2,13 @@
 
 The student writes the ``backward`` of a given Function class. The class itself is the answer: the
 "autograd_function" probe (``helpers.checking.autograd_function``) applies it to seeded float64 inputs,
-differentiates with a random ``grad_output`` and runs ``gradcheck``; the judge below compares the gradients
-with the reference and names the mistake.
+differentiates with a random ``grad_output`` and runs ``gradcheck``; its judge (``content.kinds``) compares the
+gradients with the reference and names the mistake.
 """
-import ast
-import textwrap
-
 import torch
 
-from helpers.checking.diagnose import kind_name
-from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.checking.observe import is_placeholder_body
-from helpers.messages import say, text
-
-NOT_A_FUNCTION = {
-    "zh": "这里要的是一个 torch.autograd.Function 的子类（class ...(torch.autograd.Function)），你给的是 {got}。"
-          "把类本身传给 check，不要传 .apply 或它的结果。",
-    "en": "A subclass of torch.autograd.Function (class ...(torch.autograd.Function)) is expected; you gave {got}. "
-          "Pass the class itself to check, not .apply or its result.",
-}
-GRADCHECK_FAILED = {
-    "zh": "在测试点上的梯度与参考答案一致，但 gradcheck 不通过（{message}）：forward 与 backward 对不上，"
-          "是不是改了 forward？",
-    "en": "The gradients match the reference at the test points, but gradcheck fails ({message}): forward and "
-          "backward disagree; did you change forward?",
-}
-GRADCHECK_SAYS = {"zh": " gradcheck 的报告：{message}。", "en": " gradcheck says: {message}."}
-# Errors PyTorch raises itself for any Function, named after the exercise's own error_mistakes.
-COMMON_ERRORS = [
-    (r"returned an incorrect number of gradients", {
-        "zh": "返回的梯度个数不对：forward 有几个输入，backward 就按顺序返回几个值；不是张量的输入对应 None。",
-        "en": "Wrong number of gradients returned: backward returns one value per forward input, in order; an "
-              "input that is not a tensor gets None."}),
-    (r"returned an invalid gradient at index", {
-        "zh": "梯度的形状不对：backward 返回的每个梯度都要与对应的输入同形。",
-        "en": "A gradient has the wrong shape: each gradient backward returns has its input's shape."}),
-]
-
-
-def backward_is_placeholder(source, class_name):
-    """True when ``source`` defines class ``class_name`` whose ``backward`` body is only ``...`` (and a docstring)."""
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except (SyntaxError, ValueError):
-        return False
-    classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
-    methods = [node for node in (classes[-1].body if classes else [])
-               if isinstance(node, ast.FunctionDef) and node.name == "backward"]
-    if not methods:
-        return False
-    return is_placeholder_body(methods[-1].body)
-
-
-class AutogradFunctionExercise(FunctionExercise):
-    """The answer is a torch.autograd.Function subclass; ``cases`` give ``(args, grad_output)`` pairs and
-    ``reference(args, grad_output)`` the gradients of the tensor arguments, as a tuple. The first case must be
-    fixed (not drawn from the generator): gradcheck runs there, and its message may appear in a verdict."""
-
-    probe = "autograd_function"
-
-    def __init__(self, *args, error_mistakes=(), **kwargs):
-        super().__init__(*args, error_mistakes=[*error_mistakes, *COMMON_ERRORS], **kwargs)
-
-    def unfilled(self, observation):
-        source = observation.get("source")
-        if isinstance(source, str) and source:
-            return backward_is_placeholder(source, self.name)
-        return observation.get("placeholder") is True
-
-    def judge(self, observation, seed, lang=None):
-        if observation.get("todo") or self.unfilled(observation):
-            return self.verdict("todo", say("todo_detail", lang), lang)
-        if "results" not in observation:
-            return self.verdict("fail", text(NOT_A_FUNCTION, lang).format(got=kind_name(observation.get("answer"))),
-                                lang)
-        verdict = super().judge(observation, seed, lang)
-        gradcheck = observation.get("gradcheck") if isinstance(observation.get("gradcheck"), dict) else {}
-        message = str(gradcheck.get("message", ""))[:300]
-        if verdict.status == "pass" and gradcheck.get("passed") is not True:
-            return self.verdict("fail", text(GRADCHECK_FAILED, lang).format(message=message), lang)
-        if verdict.status == "fail" and verdict.detail.endswith(say("wrong_results", lang)) and message:
-            return self.verdict("fail", verdict.detail + text(GRADCHECK_SAYS, lang).format(message=message), lang)
-        return verdict
-
+from content.kinds import AutogradFunctionExercise
+from helpers.checking.kinds import ChoiceExercise, ValueExercise
 
 def _float64(generator, *shape):
     return torch.randn(*shape, generator=generator, dtype=torch.float64)

@@ -6,9 +6,8 @@ The gradients so far are never zero, so ``=`` instead of ``+=`` shows.
 """
 import torch
 
-from helpers.checking.diagnose import diagnose, kind_name
+from content.kinds import OrderExercise
 from helpers.checking.kinds import FunctionExercise, ValueExercise
-from helpers.messages import say, text
 
 ASSIGN = {"zh": "用了 = 而不是 +=：结果里没有原来的梯度。一个节点被用了几次，就有几份梯度传回来，每个 _backward 都要"
                 "把自己那一份加到 .grad 上（self.grad += ...），不能覆盖。",
@@ -182,16 +181,6 @@ def without_visited(inputs):
     return order
 
 
-def reachable(inputs):
-    return set(topological_order(inputs))
-
-
-def is_order(inputs, order):
-    """True when every node of ``order`` comes after all of its inputs."""
-    position = {node: i for i, node in enumerate(order)}
-    return all(position[child] < position[node] for node in order for child in inputs[node])
-
-
 ORDER_MESSAGES = {
     "wrong_order": {"zh": "访问顺序不对：有节点排在了它的输入前面。要先递归访问完所有输入（v 的 _prev），再把 v 放进列表；"
                           "先放 v 再访问输入，得到的顺序里输出在输入前面。",
@@ -213,51 +202,6 @@ ORDER_MESSAGES = {
     "not_list": {"zh": "应该返回节点编号（整数）组成的列表，你返回的是 {got}。",
                  "en": "A list of node numbers (integers) is expected; you returned {got}."},
 }
-
-
-class OrderExercise(FunctionExercise):
-    """A FunctionExercise whose answer is any valid topological order, not one fixed list.
-
-    Several orders are right (any order that puts every node after its inputs), so the judge checks the
-    order's properties instead of comparing with the reference; ``messages`` names each way it can fail.
-    """
-
-    def __init__(self, id, name, *, messages, **kwargs):
-        super().__init__(id, name, **kwargs)
-        self.messages = messages
-
-    def judge(self, observation, seed, lang=None):
-        if observation.get("todo") or self.unfilled(observation):
-            return self.verdict("todo", say("todo_detail", lang), lang)
-        if "results" not in observation:
-            return super().judge(observation, seed, lang)
-        cases = self.inputs(seed)
-        if len(observation["results"]) != len(cases):
-            return self.verdict("fail", say("unreadable", lang, got="results"), lang)
-        for (inputs,), result in zip(cases, observation["results"]):
-            problem = self.named_mistake(result, lang) or self.order_problem(inputs, result, lang)
-            if problem:
-                return self.verdict("fail", problem, lang)
-        return self.verdict("pass", text(self.success, lang), lang)
-
-    def order_problem(self, inputs, result, lang):
-        if result.get("kind") in ("exception", "none"):
-            return diagnose(result, 0.0, lang)
-        items = result.get("items") if result.get("kind") == "sequence" else None
-        if not isinstance(items, list) or not all(
-                isinstance(item, dict) and item.get("kind") == "number" and item.get("type") == "int" for item in items):
-            return text(self.messages["not_list"], lang).format(got=kind_name(result))
-        order = [int(item["value"]) for item in items]
-        length = result.get("length")
-        if not isinstance(length, int) or length > len(set(order)):
-            return text(self.messages["duplicates"], lang)
-        if set(order) != reachable(inputs) or length != len(order):
-            return text(self.messages["nodes"], lang)
-        if is_order(inputs, order):
-            return None
-        if is_order(inputs, order[::-1]):
-            return text(self.messages["reversed"], lang)
-        return text(self.messages["wrong_order"], lang)
 
 
 # --- ch12.unbroadcast -------------------------------------------------------------------------------------------------

@@ -1,44 +1,8 @@
 """Exercises for chapter 8: each gives a snippet that raises one of the chapter's errors; the student fixes it."""
 import torch
 
+from content.kinds import LeafUpdateExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
-from helpers.messages import text
-
-
-class LeafUpdateExercise(FunctionExercise):
-    """A FunctionExercise whose results must also stay leaf tensors that require grad, with .grad cleared.
-
-    The core compares values only; an SGD step that gets the values right by ``w = w - lr * w.grad`` (a new,
-    non-leaf tensor) or through ``w.detach()`` would break the next training step, so ``leaf_problems`` names
-    those answers after the values have passed.
-    """
-
-    def __init__(self, id, name, *, leaf_problems, **kwargs):
-        super().__init__(id, name, **kwargs)
-        self.leaf_problems = leaf_problems
-
-    def judge(self, observation, seed, lang=None):
-        verdict = super().judge(observation, seed, lang)
-        if verdict.status != "pass":
-            return verdict
-        for result in observation["results"]:
-            problem = self.leaf_problem(result)
-            if problem:
-                return self.verdict("fail", text(self.leaf_problems[problem], lang), lang)
-        return verdict
-
-    @staticmethod
-    def leaf_problem(result):
-        if result.get("kind") != "tensor" or result.get("requires_grad") is not True:
-            return "no_grad"
-        if result.get("is_leaf") is not True:
-            return "not_leaf"
-        grad = result.get("grad")
-        if grad is not None:
-            values = grad.get("values") if isinstance(grad, dict) else None
-            if not isinstance(values, list) or any(value != 0 for value in values):
-                return "grad_not_cleared"
-        return None
 
 
 def fresh_leaf(x):
