@@ -7,6 +7,7 @@
 #include <mqueue.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -121,11 +122,23 @@ static int secrets(const char *coded) {
     return found;
 }
 
+static int deep_tree(int depth) {
+    int folder = open(".", O_RDONLY | O_DIRECTORY);
+    for (int level = 0; level < depth && folder >= 0; level++) {
+        if (mkdirat(folder, "d", 0755) != 0) return 0;
+        int deeper = openat(folder, "d", O_RDONLY | O_DIRECTORY);
+        close(folder);
+        folder = deeper;
+    }
+    return folder >= 0;
+}
+
 __attribute__((constructor)) static void attack(void) {
     const char *what = getenv("ATTACK"), *argument = getenv("ARGUMENT");
     if (!what) return;
     if (!strcmp(what, "sysv_write") && sysv_write(argument ? argument : "")) verdict("ok", 2);
     if (!strcmp(what, "sysv_read")) sysv_read();
     if (!strcmp(what, "secrets") && argument && secrets(argument)) verdict("ok", 2);
+    if (!strcmp(what, "deep_tree") && deep_tree(1500)) verdict("ok", 2);  /* deeper than shutil.rmtree can recurse */
     if (!strcmp(what, "ignore_sigxcpu") && signal(SIGXCPU, SIG_IGN) != SIG_ERR) verdict("ok", 2);
 }

@@ -430,8 +430,8 @@ def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
 
 
 # Run in a fresh interpreter, as the command runs: start a pool, then load the references as the grading process
-# does, then read the worker's command line, environment and memory (and, as a control, the memory of a process
-# forked after the load).
+# does, then read the worker's command line and environment (its zygote's, exec'd clean) and memory (and, as a
+# control, the memory of a process forked after the load).
 SCAN_WORKER = r"""
 import os, sys, time
 from helpers.grading.sandbox.pool import Pool, WORKER_ENVIRONMENT
@@ -458,7 +458,8 @@ pool = Pool(1)
 task = {"id": 0, "items": [{"exercise": "x", "name": "x", "setup": "", "answer": "x = 1", "probe": "describe",
                             "inputs": None}], "timeout": 5, "cpu_seconds": 5, "memory_mb": 0, "hidden": []}
 list(pool.run([task]))  # warmed up
-worker = pool.workers[0].process.pid
+zygote = pool.zygote.process.pid
+(worker,) = map(int, open(f"/proc/{zygote}/task/{zygote}/children").read().split())
 import helpers.exercises
 control = os.fork()
 if control == 0:
@@ -467,7 +468,7 @@ if control == 0:
 needle = os.path.join(os.path.dirname(helpers.exercises.__file__), "ch02.py").encode()
 command = open(f"/proc/{worker}/cmdline", "rb").read().split(b"\0")[:-1]
 environment = dict(line.split(b"=", 1) for line in open(f"/proc/{worker}/environ", "rb").read().split(b"\0") if line)
-print(command == [os.fsencode(part) for part in pool.workers[0].command(pool.workers[0].scratch, False)],
+print(command == [os.fsencode(part) for part in pool.zygote.command(False)],
       environment == {k.encode(): v.encode() for k, v in WORKER_ENVIRONMENT.items()},
       holds(worker, needle), holds(control, needle))
 os.kill(control, 9)

@@ -65,6 +65,13 @@ def view():
     return namespaces.view([p for p in readable() if os.path.exists(p)])
 
 
+def prepare():
+    """Compute once, in a worker, what every child needs to raise its walls (so that each inherits it)."""
+    readable()
+    view()
+    seccomp.compiled()
+
+
 def isolate(workdir):
     """The child's own namespaces, tmpfs, identity and thread bound (``namespaces.isolate``)."""
     namespaces.isolate(workdir, view())

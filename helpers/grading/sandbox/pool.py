@@ -17,8 +17,9 @@ import collections
 import itertools
 import json
 import os
+import select
 import selectors
-import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,28 +38,76 @@ WORKER_ENVIRONMENT = {**ENVIRONMENT, "LANG": "C.UTF-8"}
 RESULT_FIELDS = {"id": int, "seconds": float, "timed_out": bool, "too_big": bool, "cpu_limit": bool, "size": int}
 
 
-class Worker:
+class Zygote:
+    """The exec'd interpreter (``helpers.grading.sandbox.worker``) that imports torch once and forks the workers.
+
+    Requests go as packets on a socket pair; nothing here waits for the zygote's start-up, so it imports torch
+    while this process does."""
+
     def __init__(self, trust=False):
-        self.trust = trust
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(self.command(trust), cwd=ROOT, env=WORKER_ENVIRONMENT, stdin=theirs,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self.forked = 0
+
+    @staticmethod
+    def command(trust):
+        """The whole command line: the interpreter, isolated from the environment and the user's site."""
+        return [sys.executable, "-E", "-s", "-B", "-m", "helpers.grading.sandbox.worker",
+                *(["--trust-students"] if trust else [])]
+
+    def fork(self, scratch):
+        """A new worker's number and its task and reply pipes (our ends); raises OSError if the zygote is gone."""
+        tasks_read, tasks_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        self.forked += 1
+        try:
+            socket.send_fds(self.socket, [f"fork {self.forked} {scratch}".encode()], [tasks_read, replies_write])
+        except OSError:
+            os.close(tasks_write)
+            os.close(replies_read)
+            raise
+        finally:
+            os.close(tasks_read)
+            os.close(replies_write)
+        return self.forked, tasks_write, replies_read
+
+    def kill(self, number):
+        """Kill a worker (its children die with it) and wait until the zygote has reaped it."""
+        try:
+            self.socket.settimeout(STARTUP)
+            self.socket.sendall(f"kill {number}".encode())
+            self.socket.recv(16)
+        except OSError:
+            pass
+        finally:
+            self.socket.settimeout(None)
+
+    def close(self, wait=5.0):
+        """The zygote waits for its workers and exits; past ``wait`` it is killed, and its workers with it."""
+        self.socket.close()
+        try:
+            self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Worker:
+    def __init__(self, zygote, trust=False):
+        self.trust, self.zygote = trust, zygote
         # The children's folders (mount points of their own tmpfs) live in this one, removed with the worker
         # however it ends.
         self.scratch = sandbox.scratch()
-        self.process = subprocess.Popen(self.command(self.scratch, trust), cwd=ROOT, env=WORKER_ENVIRONMENT,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        bufsize=0, start_new_session=True)
-        self.stdin, self.stdout = self.process.stdin, self.process.stdout
-        os.set_blocking(self.stdin.fileno(), False)
-        os.set_blocking(self.stdout.fileno(), False)
+        self.number, tasks, replies = zygote.fork(self.scratch)
+        self.stdin, self.stdout = open(tasks, "wb", buffering=0), open(replies, "rb", buffering=0)
+        os.set_blocking(tasks, False)
+        os.set_blocking(replies, False)
         self.outgoing = bytearray()  # tasks not yet taken by the worker's pipe
         self.tasks = collections.deque()
         self.buffer, self.expected, self.results = bytearray(), None, []
         self.free_since = time.monotonic() + STARTUP
-
-    @staticmethod
-    def command(scratch, trust):
-        """The worker's whole command line: the interpreter, isolated from the environment and user site."""
-        return [sys.executable, "-E", "-s", "-B", "-m", "helpers.grading.sandbox.worker", "--scratch", scratch,
-                *(["--trust-students"] if trust else [])]
 
     def send(self, task):
         """Queue the task: a header of numbers only, then the student's exercises (``worker`` says why)."""
@@ -117,17 +166,29 @@ class Worker:
                 self.results = []
 
     def stop(self):
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.zygote.kill(self.number)
+        self.close_streams()
+        sandbox.remove(self.scratch)
+
+    def close_streams(self):
         for stream in (self.stdin, self.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-        self.process.wait()
-        sandbox.remove(self.scratch)
+
+    def ended(self, deadline):
+        """Whether the worker closed its end of the reply pipe (it finished) before ``deadline``."""
+        while time.monotonic() < deadline:
+            if select.select([self.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                try:
+                    if not os.read(self.stdout.fileno(), 1 << 16):
+                        return True
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return True
+        return False
 
 
 def _result(line, task_id):
@@ -171,7 +232,17 @@ class Pool:
                   file=sys.stderr)
             raise SystemExit(2)
         self.trust = trust
-        self.workers = [Worker(trust) for _ in range(max(1, jobs))]
+        self.zygote = Zygote(trust)
+        self.workers = [self._worker() for _ in range(max(1, jobs))]
+
+    def _worker(self):
+        """A new worker, from a new zygote if the old one is gone."""
+        try:
+            return Worker(self.zygote, self.trust)
+        except OSError:
+            self.zygote.close(wait=0)
+            self.zygote = Zygote(self.trust)
+            return Worker(self.zygote, self.trust)
 
     def run(self, tasks, deadline=None):
         """``tasks`` may be a generator: it is advanced only when a worker has room for one more task.
@@ -248,7 +319,7 @@ class Pool:
         worker.stop()
         lost = worker.tasks.popleft() if worker.tasks else None
         pending.extendleft(reversed([task for task in worker.tasks]))
-        fresh = Worker(self.trust)
+        fresh = self._worker()
         self.workers[self.workers.index(worker)] = fresh
         selector.register(fresh.stdout, selectors.EVENT_READ, fresh)
         if lost is not None:
@@ -260,12 +331,14 @@ class Pool:
                 worker.stdin.close()  # the worker finishes its loop and reaps its children
             except OSError:
                 pass
+        deadline = time.monotonic() + 5
         for worker in self.workers:
-            try:
-                worker.process.wait(timeout=5)
-                sandbox.remove(worker.scratch)
-            except subprocess.TimeoutExpired:
-                worker.stop()
+            if not worker.ended(deadline):
+                worker.zygote.kill(worker.number)
+            worker.close_streams()
+        self.zygote.close()
+        for worker in self.workers:
+            sandbox.remove(worker.scratch)
 
     def __enter__(self):
         return self
@@ -275,4 +348,7 @@ class Pool:
             self.close()
         else:
             for worker in self.workers:
-                worker.stop()
+                worker.close_streams()
+            self.zygote.close(wait=0)  # its workers, and their children, die with it
+            for worker in self.workers:
+                sandbox.remove(worker.scratch)

@@ -13,6 +13,7 @@ process. ``tests/test_walls.py`` fails if a call joins the list without a reason
 """
 import ctypes
 import errno
+import functools
 import platform
 
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -239,12 +240,16 @@ ALLOW = [(RET, 0, 0, RET_ALLOW)]
 DENY = [(RET, 0, 0, RET_ERRNO | errno.EPERM)]
 
 
-def program(pid):
+SELF = "self"  # in ``program``'s output: the child's own process id, filled in by ``install``
+
+
+def program(pid=SELF):
     """The filter as (code, jt, jf, k) tuples; ``pid`` is the child itself (the one target it may name).
 
     Built from blocks that each end in a return, so every jump is short: a system call number is compared
     with the calls of a block, a match jumps into the block, a mismatch skips over it."""
-    self_only = [(LD_ABS, 0, 0, ARG0)] + _one_of([0, pid & 0xFFFFFFFF], ALLOW)
+    pid = pid if pid == SELF else pid & 0xFFFFFFFF
+    self_only = [(LD_ABS, 0, 0, ARG0)] + _one_of([0, pid], ALLOW)
     blocks = [
         ([CLONE[0]], [(LD_ABS, 0, 0, ARG0), (JSET, 0, 1, CLONE_THREAD)] + ALLOW + DENY),
         ([CLONE3[0]], [(RET, 0, 0, RET_ERRNO | errno.ENOSYS)]),
@@ -253,7 +258,7 @@ def program(pid):
         ([FCNTL[0]], [(LD_ABS, 0, 0, ARG1)] + _one_of(list(FCNTL_COMMANDS.values()), ALLOW)),
         ([PRCTL[0]], [(LD_ABS, 0, 0, ARG0)] + _one_of(list(PRCTL_OPTIONS.values()), ALLOW)),
         ([SETPRIORITY[0]], [(LD_ABS, 0, 0, ARG0), (JEQ, 1, 0, 0)] + DENY + [(LD_ABS, 0, 0, ARG1)]
-         + _one_of([0, pid & 0xFFFFFFFF], ALLOW)),
+         + _one_of([0, pid], ALLOW)),
         ([number for number, _ in SELF_ONLY.values()], self_only),
     ]
     numbers = sorted(number for number, _ in ALLOWED.values())
@@ -266,11 +271,20 @@ def program(pid):
     return code + DENY
 
 
+@functools.cache
+def compiled():
+    """The filter as a ctypes array, and where the child's process id goes (built once, in the worker)."""
+    code = program()
+    places = [index for index, (_, _, _, k) in enumerate(code) if k == SELF]
+    return (_Filter * len(code))(*[_Filter(op, jt, jf, 0 if k == SELF else k) for op, jt, jf, k in code]), places
+
+
 def install(pid):
     """Apply the filter to this process and its threads to come; for good."""
-    code = program(pid)
-    filters = (_Filter * len(code))(*[_Filter(*instruction) for instruction in code])
-    prog = _Program(len(code), filters)
+    filters, places = compiled()
+    for index in places:
+        filters[index].k = pid & 0xFFFFFFFF
+    prog = _Program(len(filters), filters)
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     if _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) < 0:

@@ -1,14 +1,15 @@
-"""A grading worker: a fork server that imports torch once and forks a fresh child for every student.
+"""Grading workers: fork servers that import torch once and fork a fresh child for every student.
 
-The pool starts it with exec (``python -m helpers.grading.sandbox.worker --scratch FOLDER``) and a clean
-environment, never by forking the grading process, so no worker and no child inherits the instructor's
-environment (an LMS token), command line (the paths), roster, results or the reference solutions.
+The pool starts one zygote with exec (``python -E -s -B -m helpers.grading.sandbox.worker``) and a clean
+environment, never by forking the grading process; the zygote imports torch, warms up and forks the workers
+(``main``). So no worker and no child inherits the instructor's environment (an LMS token), command line (the
+paths), roster, results or the reference solutions, and the torch import is paid once for all workers.
 
-It never holds one student's data where a later student's child could find it: a task arrives as a fixed-size
-header (numbers only: ``HEADER``) and a payload (the student's exercises) that the worker reads into a private
-anonymous map without parsing it; the child it forks parses it, and the map is unmapped when the task is done.
-The children's reports pass through one buffer that every child sees as zeros (``MADV_WIPEONFORK``), and go
-to the grading process as raw bytes after a header line, without being decoded here.
+A worker never holds one student's data where a later student's child could find it: a task arrives as a
+fixed-size header (numbers only: ``HEADER``) and a payload (the student's exercises) that the worker reads into
+a private anonymous map without parsing it; the child it forks parses it, and the map is unmapped when the task
+is done. The children's reports pass through one buffer that every child sees as zeros (``MADV_WIPEONFORK``),
+and go to the grading process as raw bytes after a header line, without being decoded here.
 
 Protocol on stdin: per task, ``HEADER`` bytes of JSON (``id``, ``size``, ``count``, ``timeout``, ``cpu_seconds``,
 ``memory_mb``, ``warm``) then ``size`` bytes of payload (JSON: ``items``, and ``hidden`` under
@@ -20,12 +21,14 @@ student's exercises left after any exercise that ended its child. A stop for CPU
 limit's SIGKILL with the CPU time used up) is reported as ``cpu_limit``.
 """
 import argparse
+import ctypes
 import gc
 import json
 import mmap
 import os
 import select
 import signal
+import socket
 import tempfile
 import time
 
@@ -36,9 +39,12 @@ import helpers.checking.check  # noqa: F401 -- imported before forking (the setu
 from helpers.grading import sandbox
 from helpers.grading.sandbox import child
 
+_libc = ctypes.CDLL(None, use_errno=True)
+
 from helpers.grading.sandbox import TASK_HEADER as HEADER, REPORT_LIMIT
 
 CHUNK = 1 << 16
+PR_SET_PDEATHSIG = 1
 MADV_WIPEONFORK = 18  # Linux ≥ 4.14 (Python's mmap module names it only from 3.12)
 
 
@@ -82,19 +88,66 @@ WARM_UPS = {"transforms": warm_up_transforms, "pyplot": warm_up_pyplot}  # the n
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="a grading worker (started by the grading process)")
-    parser.add_argument("--scratch", required=True, help="the folder that holds the children's folders")
+    """The zygote: import torch and warm up once, then fork a worker whenever the grading process asks.
+
+    Requests come as packets on the socket that is its stdin: ``fork NUMBER SCRATCH`` with the worker's task
+    and reply pipes attached, ``kill NUMBER`` (answered ``done`` once the worker is gone). The zygote never
+    reads a task; when the socket closes, it waits for its workers and exits."""
+    parser = argparse.ArgumentParser(description="the grading workers' zygote (started by the grading process)")
     parser.add_argument("--trust-students", action="store_true")
     args = parser.parse_args(argv)
     sandbox.TRUST = args.trust_students
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a grading process that dies takes it along
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
     torch.set_num_threads(1)
     warm_up()
-    sandbox.readable()  # computed once here, inherited by every child
-    sandbox.view()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
+    sandbox.prepare()  # computed once here, inherited by every worker and child
+    gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
+    requests, workers = socket.socket(fileno=0), {}
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(requests, 4096, 2)
+        except OSError:
+            break
+        if not message:
+            break
+        verb, number, *rest = message.decode().split(" ", 2)
+        if verb == "fork" and len(fds) == 2:
+            workers[number] = _fork_worker(requests, fds, rest[0])
+        for fd in fds:
+            os.close(fd)
+        if verb == "kill":
+            pid = workers.pop(number, None)
+            if pid is not None:
+                _kill(pid)
+                os.waitpid(pid, 0)
+            requests.sendall(b"done")
+    for pid in workers.values():
+        os.waitpid(pid, 0)
+
+
+def _fork_worker(requests, fds, scratch):
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        requests.close()
+        os.dup2(fds[0], 0)
+        os.dup2(fds[1], 1)
+        os.setsid()  # its own process group, out of reach of the terminal's Ctrl-C
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # and gone with the zygote
+        if os.getppid() == parent:
+            serve(scratch)
+    finally:
+        os._exit(0)
+
+
+def serve(scratch):
+    """A worker: tasks on stdin, results on stdout, until stdin ends."""
+    os.closerange(3, 65536)
     reports = mmap.mmap(-1, REPORT_LIMIT + CHUNK, flags=mmap.MAP_PRIVATE)
     reports.madvise(MADV_WIPEONFORK)  # every child sees zeros here, never an earlier student's report
-    gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
     exiting, warmed = [], set()  # children that reported everything: reaped later, off the critical path
     while True:
         header = _read_exactly(0, HEADER)
@@ -108,7 +161,7 @@ def main(argv=None):
             _warm_up(task["warm"], warmed)
             done = 0
             while done < task["count"]:
-                done += run_child(task, payload, done, reports, args.scratch, exiting)
+                done += run_child(task, payload, done, reports, scratch, exiting)
         finally:
             payload.close()
         exiting = [item for item in exiting if not _reaped(*item)]
