@@ -37,15 +37,12 @@ import torch
 import helpers.checking.check  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
 # it loads the reference solutions only inside check(), which the children cannot import.
 from helpers.grading import sandbox
-from helpers.grading.sandbox import child
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-from helpers.grading.sandbox import TASK_HEADER as HEADER, REPORT_LIMIT
+from helpers.grading.sandbox import REPORT_LIMIT, TASK_HEADER as HEADER, child
 
 CHUNK = 1 << 16
 PR_SET_PDEATHSIG = 1
 MADV_WIPEONFORK = 18  # Linux ≥ 4.14 (Python's mmap module names it only from 3.12)
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def warm_up():
@@ -206,7 +203,7 @@ def run_child(task, payload, start, reports, scratch, exiting):
         os.close(read_end)
         child.run(task, payload, start, cpu_hard, write_end, workdir, parent)  # never returns
     os.close(write_end)
-    sent, filled, ended = 0, 0, None
+    sent, filled = 0, 0
     while start + sent < task["count"]:
         line, filled, problem = _read_line(read_end, reports, filled, started + task["timeout"])
         now = time.perf_counter()
