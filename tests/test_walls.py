@@ -469,6 +469,20 @@ def test_a_notebook_name_in_invalid_utf8_is_graded(walls):
     held(walls, "zero_answer")
 
 
+def test_a_submission_folder_thousands_deep_is_searched_without_recursion(tmp_path):
+    from helpers.grading import notebooks
+
+    (tmp_path / EX02).write_text("{}", encoding="utf-8")
+    folder = os.open(tmp_path, os.O_RDONLY)
+    for _ in range(3000):  # through descriptors: deeper than a path may be long
+        os.mkdir("d", dir_fd=folder)
+        folder, parent = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder), folder
+        os.close(parent)
+    os.close(folder)
+    assert notebooks.find(tmp_path) == [tmp_path / EX02]
+    subprocess.run(["rm", "-rf", "--", str(tmp_path / "d")], check=True)
+
+
 # --- 6. CSV for every locale ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["grades.csv", "canvas-import.csv"])
