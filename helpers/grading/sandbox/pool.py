@@ -1,9 +1,10 @@
 """The grading process's side of the workers: start them, feed them tasks, collect replies, replace the dead.
 
-A task is one student's submission: the exercises of all of the student's notebooks. Each worker
-(``helpers.grading.sandbox.worker``) is a fresh interpreter started with exec, a clean environment and a clean
-command line (``WORKER_ENVIRONMENT``, ``Worker.command``), and pays the torch import once; nothing of this
-process (the instructor's environment, paths, roster, results, the reference solutions) reaches it. Two
+A task is one student's submission: the exercises of all of the student's notebooks. The workers
+(``helpers.grading.sandbox.worker``) are forked from a zygote, a fresh interpreter started with exec, a clean
+environment and a clean command line (``WORKER_ENVIRONMENT``, ``Zygote.command``) that pays the torch import
+once; nothing of this process (the instructor's environment, paths, roster, results, the reference solutions)
+reaches them. Two
 tasks are kept in flight per worker so it never waits for the grading process; tasks are drawn from an
 iterator only when a worker has room, so the grading process plans the class while the workers grade it. A
 worker that stops answering (a child it could not kill, a crash) is killed with its process group and
