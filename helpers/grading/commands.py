@@ -69,10 +69,14 @@ def run_grade(args):
         except (OSError, roster.RosterError) as error:
             print(f"autograd-course grade: {error}", file=sys.stderr)
             return 2
+    problem = _course_problem(args.course)
+    if problem:
+        print(f"autograd-course grade: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     from helpers.grading.sandbox.pool import Pool
 
-    pool = Pool(max(1, args.jobs), trust=args.trust_students)  # fresh interpreters: they import torch meanwhile
+    pool = Pool(max(1, args.jobs), trust=args.trust_students)  # its zygote imports torch meanwhile
     from helpers.grading import report
 
     from helpers.exercises import EXERCISES
@@ -120,6 +124,17 @@ def run_grade(args):
     return 0
 
 
+def _course_problem(folder):
+    """Why the course folder cannot be graded, found before any worker starts; None if it can."""
+    from helpers.grading.course import Course, CourseError
+
+    try:
+        Course.load(folder)
+    except CourseError as error:
+        return str(error)
+    return None
+
+
 def _unwritable(error):
     """One line for results that cannot be written (a full disk): what is kept, and how to go on."""
     kept = f"the {error.kept} results already in results.jsonl are kept" if error.kept is not None else \
@@ -156,12 +171,13 @@ def run_check(args):
     except notebooks.InvalidNotebook as error:
         print(f"{shown}: {error.reason(args.lang)}")
         return 2
-    if not args.course.is_dir():
-        print(f"autograd-course check: {notebooks.shown(str(args.course))} is not a folder")
+    problem = f"{args.course} is not a folder" if not args.course.is_dir() else _course_problem(args.course)
+    if problem:
+        print(f"autograd-course check: {notebooks.shown(problem)}")
         return 2
     from helpers.grading.sandbox.pool import Pool
 
-    pool = Pool(1, trust=args.trust_students)  # one student is one task; the worker imports torch meanwhile
+    pool = Pool(1, trust=args.trust_students)  # one student is one task; its zygote imports torch meanwhile
 
     from helpers.exercises import EXERCISES
     from helpers.grading.course import CourseError

@@ -33,8 +33,11 @@ class Course:
     setups: dict = field(default_factory=dict)  # id -> setup source
 
     @classmethod
-    def load(cls, folder, registry):
-        """The assignment: every exercise notebook in ``folder`` (the released copies), with its setup cell."""
+    def load(cls, folder, registry=None):
+        """The assignment: every exercise notebook in ``folder`` (the released copies), with its setup cell.
+
+        Raises ``CourseError`` when there is no exercise to grade. ``registry=None`` takes every exercise id
+        (a check before the references are loaded; the exercises are then None)."""
         course_notebooks, exercises, setups = [], {}, {}
         for path in sorted(Path(folder).glob("*.ipynb")):
             try:
@@ -42,10 +45,12 @@ class Course:
             except notebooks.InvalidNotebook as error:
                 raise CourseError(f"{path}: {error.reason()}") from None
             setup = notebook.setup_source() or DEFAULT_SETUP
-            ids = [i for i in notebook.exercise_ids() if i in registry and i not in exercises]
+            ids = [i for i in notebook.exercise_ids() if (registry is None or i in registry) and i not in exercises]
             course_notebooks.append(CourseNotebook(path.name, setup, ids))
             for exercise_id in ids:
-                exercises[exercise_id], setups[exercise_id] = registry[exercise_id], setup
+                exercises[exercise_id], setups[exercise_id] = (registry or {}).get(exercise_id), setup
+        if not exercises:
+            raise CourseError(f"{folder} holds no exercise notebooks")
         return cls(course_notebooks, exercises, setups)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from helpers import ROOT
 from helpers.checking.kinds import Exercise
 from helpers.grading import notebooks
-from helpers.grading.course import Course, CourseError, fingerprint
+from helpers.grading.course import Course, fingerprint
 from helpers.grading.judge import Judge, problem
 from helpers.grading.results import ResultsLog
 from helpers.grading.sandbox.pool import Pool
@@ -106,8 +106,6 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
     """
     submissions, out = Path(submissions), Path(out)
     course = Course.load(course_folder, registry)
-    if not course.exercises:
-        raise CourseError(f"{course_folder} holds no exercise notebooks")
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
     folders = notebooks.student_folders(submissions)  # every real folder, dot-leading and oddly named ones too
