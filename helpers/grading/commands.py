@@ -205,7 +205,8 @@ def run_check(args):
     for record in mine:
         symbol = SYMBOLS.get(record["status"], PROBLEM_SYMBOL)
         separator = "：" if settings.lang == "zh" else ": "
-        print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{plain(record['detail'])}")
+        detail = plain(record["detail"])  # no terminal escapes from a student's error message
+        print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{detail}")
     passed = sum(r["status"] == "pass" for r in mine)
     print(f"{passed}/{len(mine)} passed")
     return 0 if passed == len(mine) else 1

@@ -110,7 +110,8 @@ def student_folders(submissions):
             continue
         name = shown(entry.name)
         if len(name.encode()) > 200 or name in folders:
-            name = name.encode()[:160].decode("utf-8", "ignore") + "~" + hashlib.sha256(os.fsencode(entry.name)).hexdigest()[:12]
+            digest = hashlib.sha256(os.fsencode(entry.name)).hexdigest()[:12]
+            name = name.encode()[:160].decode("utf-8", "ignore") + "~" + digest
         folders[name] = Path(entry.path)
     return folders
 
