@@ -8,14 +8,16 @@ hostile), graded by the real command in a fresh process:
 
 For each run it prints the wall clock of the whole command, notebooks and exercises per second, the time to
 the first graded result, the steady-state rate between the first and the last graded result (from the
-``graded_at`` stamps in results.jsonl), the time spent after it (reports), and the speed-up over nbgrader
-(0.35 notebooks/s for torch notebooks on the same machine).
+``graded_at`` stamps in results.jsonl), the time spent after it (reports), the speed-up over nbgrader
+(0.35 notebooks/s for torch notebooks on the same machine), and the CPU time of the command and every process
+it started (a figure that other work on a shared machine disturbs far less than the wall clock).
 
     .venv/bin/python benchmarks/grading.py [-n 200] [--class-size 100] [--repeat 5] [--jobs 2]
 """
 import argparse
 import json
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,16 +71,19 @@ def run_once(assignments, students, jobs, timeout):
             (course / path.name).write_bytes(path.read_bytes())
         synthetic_class(submissions, assignments, students)
         started_at, started = time.time(), time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         command = [sys.executable, "-m", "helpers.cli", "grade", str(submissions), "--out", str(results),
                    "--jobs", str(jobs), "--timeout", str(timeout), "--course", str(course)]
         process = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         total = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant was waited for by its parent
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         if process.returncode:
             raise SystemExit(process.stdout)
         records = [json.loads(line) for line in (results / "results.jsonl").open(encoding="utf-8")]
         graded = sorted(r["graded_at"] for r in records if r["seconds"] is not None)  # ran in a child
         notebooks = len({(r["student"], r["notebook"]) for r in records if r["seconds"] is not None})
-        return {"seconds": total, "exercises": len(records), "first": graded[0] - started_at,
+        return {"seconds": total, "cpu": cpu, "exercises": len(records), "first": graded[0] - started_at,
                 "last": graded[-1] - started_at, "graded_notebooks": notebooks,
                 "summary": process.stdout.strip().splitlines()[-1]}
 
@@ -87,20 +92,22 @@ def measure(label, assignments, students, args):
     notebooks = students * len(assignments)
     print(f"== {label}: {students} students x {len(assignments)} notebooks = {notebooks} notebooks, "
           f"{args.jobs} workers")
-    rates = []
+    rates, cpus = [], []
     for attempt in range(args.repeat):
         run = run_once(assignments, students, args.jobs, args.timeout)
         rate = notebooks / run["seconds"]
         steady = run["graded_notebooks"] / max(run["last"] - run["first"], 1e-9)
         rates.append(rate)
+        cpus.append(run["cpu"])
         print(f"run {attempt + 1}: {run['seconds']:.2f} s = {rate:.1f} notebooks/s, "
               f"{run['exercises'] / run['seconds']:.0f} exercises/s ({rate / NBGRADER:.0f}x nbgrader); "
               f"first result {run['first']:.2f} s, then {steady:.1f} notebooks/s until {run['last']:.2f} s, "
-              f"reports {run['seconds'] - run['last']:.2f} s")
+              f"reports {run['seconds'] - run['last']:.2f} s; CPU {run['cpu']:.1f} s")
         print(f"    {run['summary']}")
     best, median = max(rates), statistics.median(rates)
     print(f"{label}: notebooks/s over the whole command: best {best:.1f}, median {median:.1f} "
-          f"({best / NBGRADER:.0f}x / {median / NBGRADER:.0f}x nbgrader, {args.repeat} runs)")
+          f"({best / NBGRADER:.0f}x / {median / NBGRADER:.0f}x nbgrader, {args.repeat} runs); "
+          f"CPU median {statistics.median(cpus):.1f} s")
 
 
 def main():

@@ -65,7 +65,8 @@ CHECKER_MESSAGES = {  # what the checkers say about an answer
                             "right answer)."},
     "n_results": {"zh": "{n} 个结果", "en": "{n} results"},
     "nth_result": {"zh": "第 {index} 个结果：", "en": "Result {index}: "},
-    "wrong_values": {"zh": "数值不对（最大误差 {error:.3g}）。", "en": "Wrong values (largest error {error:.3g})."},
+    "wrong_values": {"zh": "数值不对（{total} 个值中有 {wrong} 个超出容差）。",
+                     "en": "Wrong values ({wrong} of {total} outside the tolerance)."},
     # hints added to "raised" when the error is a classic autograd mistake
     "hint_nonscalar": {"zh": "backward() 只能隐式地用于标量：先 .sum()，或者传入与输出同形的 gradient。",
                        "en": "backward() needs a scalar: call .sum() first or pass a gradient of the output's shape."},
@@ -114,6 +115,8 @@ GRADER_MESSAGES = {  # what the grader says about a submission it could not judg
     "too_much_memory": {"zh": "申请的内存超过 {mb} MB 上限：{error}", "en": "Asked for more than {mb} MB: {error}"},
     "result_too_big": {"zh": "答案产生的结果太大，无法评分。", "en": "The answer produced too much data to grade."},
     "malformed": {"zh": "运行结果的格式不对，无法评分（{why}）。", "en": "The result could not be read ({why})."},
+    "grading_failed": {"zh": "评分这个答案时出错（{why}），记为 error；其他练习照常评分。",
+                       "en": "Grading this answer failed ({why}); it is recorded as an error, the others are graded."},
     "worker": {"zh": "评分进程意外结束（{why}）。", "en": "The grading process ended unexpectedly ({why})."},
     "no_exercises": {"zh": "没有找到任何练习（exercise 元数据）", "en": "no exercises found (exercise metadata)"},
     "cell_too_big": {"zh": "答案单元格太大（{size} 个字符）。", "en": "The answer cell is too large ({size} characters)."},

@@ -7,6 +7,7 @@ fixture, through the real command line) and every test reads its results.
 import copy
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -381,7 +382,7 @@ def test_check_command_exit_codes(tmp_path, capsys):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("nope")
     assert cli.main(["check", str(broken), "--course", str(course)]) == 2
-    wrong = tmp_path / EX02
+    wrong = tmp_path / os.fsdecode(b"ex02 \xff\xfe.ipynb")  # a file name that is not UTF-8
     wrong.write_text(json.dumps(with_answer("ch02.no_zero", WRONG_NO_ZERO)), encoding="utf-8")
     assert cli.main(["check", str(wrong), "--course", str(course), "--jobs", "1"]) == 1
     out = capsys.readouterr().out
@@ -429,10 +430,11 @@ def test_grade_without_a_course_says_so_and_exits_2(tmp_path, capsys, course):
 
 
 # Run in a fresh interpreter, as the command runs: start a pool, then load the references as the grading process
-# does, then read the worker's memory (and, as a control, the memory of a process forked after the load).
+# does, then read the worker's command line and environment (its zygote's, exec'd clean) and memory (and, as a
+# control, the memory of a process forked after the load).
 SCAN_WORKER = r"""
 import os, sys, time
-from helpers.grading.sandbox.pool import Pool
+from helpers.grading.sandbox.pool import Pool, WORKER_ENVIRONMENT
 
 def holds(pid, needle):
     found, maps = False, open(f"/proc/{pid}/smaps").read().split("\n")
@@ -453,29 +455,35 @@ def holds(pid, needle):
     return found
 
 pool = Pool(1)
-list(pool.run([{"id": 0, "items": [], "timeout": 5, "cpu_seconds": 5, "memory_mb": 0, "hidden": []}]))  # warmed up
-worker = pool.workers[0].process.pid
+task = {"id": 0, "items": [{"exercise": "x", "name": "x", "setup": "", "answer": "x = 1", "probe": "describe",
+                            "inputs": None}], "timeout": 5, "cpu_seconds": 5, "memory_mb": 0, "hidden": []}
+list(pool.run([task]))  # warmed up
+zygote = pool.zygote.process.pid
+(worker,) = map(int, open(f"/proc/{zygote}/task/{zygote}/children").read().split())
 import content.ch02
 control = os.fork()
 if control == 0:
     time.sleep(60)
     os._exit(0)
 needle = content.ch02.__file__.encode()
-print(open(f"/proc/{worker}/cmdline", "rb").read() == open("/proc/self/cmdline", "rb").read(),
+command = open(f"/proc/{worker}/cmdline", "rb").read().split(b"\0")[:-1]
+environment = dict(line.split(b"=", 1) for line in open(f"/proc/{worker}/environ", "rb").read().split(b"\0") if line)
+print(command == [os.fsencode(part) for part in pool.zygote.command(False)],
+      environment == {k.encode(): v.encode() for k, v in WORKER_ENVIRONMENT.items()},
       holds(worker, needle), holds(control, needle))
 os.kill(control, 9)
 pool.close()
 """
 
 
-def test_workers_never_hold_the_references():
+def test_workers_start_clean_and_never_hold_the_references():
     import subprocess
     import sys
 
     done = subprocess.run([sys.executable, "-c", SCAN_WORKER], cwd=ROOT, capture_output=True, text=True, timeout=120)
     if "PermissionError" in done.stderr:
         pytest.skip("this system does not let a process read its children's memory")
-    assert done.stdout.split() == ["True", "False", "True"], done.stderr
+    assert done.stdout.split() == ["True", "True", "False", "True"], done.stderr
 
 
 INTERRUPT = r"""

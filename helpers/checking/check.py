@@ -19,5 +19,5 @@ def check(exercise_id, answer=Ellipsis, *, lang=None):
     seed = secrets.randbits(31)
     try:
         return exercise.judge(exercise.observe(answer, seed), seed, lang)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # SystemExit: from a hostile tensor subclass's property
         return exercise.verdict("fail", say("internal", lang, error=type(error).__name__), lang)

@@ -81,32 +81,34 @@ def run_grade(args):
         except (OSError, roster.RosterError) as error:
             print(f"autograd-course grade: {error}", file=sys.stderr)
             return 2
+    problem = _course_problem(source)
+    if problem:
+        print(f"autograd-course grade: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
-    from helpers.grading import report
-
     from helpers.grading.sandbox.pool import Pool
 
-    from helpers.grading.sandbox.worker import warm_up
-
-    # The workers are forked from this process now: it has imported torch and the checker core and warmed
-    # them up (once for all workers), but not imported the references, and has read no submission.
-    warm_up()
-    pool = Pool(max(1, args.jobs), trust=args.trust_students)
+    pool = Pool(max(1, args.jobs), trust=args.trust_students)  # its zygote imports torch meanwhile
+    from helpers.grading import report
 
     from helpers.exercises import EXERCISES
     from helpers.grading.course import CourseError
     from helpers.grading.grade import grade
+    from helpers.grading.results import Unwritable
 
     settings, bar = _settings(args), _ProgressBar()
     try:
         _pin_assignment(source, recorded, EXERCISES)
         course, students, records = grade(args.submissions, args.out, recorded, EXERCISES, settings, bar, pool,
                                           only=args.only)
-    except (KeyboardInterrupt, CourseError) as error:
+    except (KeyboardInterrupt, CourseError, Unwritable) as error:
         pool.__exit__(type(error), None, None)
         bar.close()
         if isinstance(error, CourseError):
             print(f"autograd-course grade: {error}", file=sys.stderr)
+            return 2
+        if isinstance(error, Unwritable):
+            print(_unwritable(error), file=sys.stderr)
             return 2
         print(f"interrupted: finished results are kept in {args.out / 'results.jsonl'}; "
               "run the same command again to continue", file=sys.stderr)
@@ -121,8 +123,12 @@ def run_grade(args):
             print(f"not in the roster (status missing): {folder}", file=sys.stderr)
         for entry in match.absent:
             print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
-    text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match,
-                            args.export, args.assignment)
+    try:
+        text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match,
+                                args.export, args.assignment)
+    except OSError as error:
+        print(_unwritable(Unwritable(args.out, error, len(records))), file=sys.stderr)
+        return 2
     print(text)
     counts = Counter(r["status"] for r in records)
     notebooks = len({(r["student"], r["notebook"]) for r in records if r["notebook"]})
@@ -159,6 +165,25 @@ def _fingerprint_assignment(course, recorded):
         write_assignment(recorded, course)
 
 
+def _course_problem(folder):
+    """Why the course folder cannot be graded, found before any worker starts; None if it can."""
+    from helpers.grading.course import Course, CourseError
+
+    try:
+        Course.load(folder)
+    except CourseError as error:
+        return str(error)
+    return None
+
+
+def _unwritable(error):
+    """One line for results that cannot be written (a full disk): what is kept, and how to go on."""
+    kept = f"the {error.kept} results already in results.jsonl are kept" if error.kept is not None else \
+        "the results already written are kept"
+    return (f"autograd-course grade: cannot write {error.path}: {error.strerror}; {kept}: free some space and run "
+            "the same command again to continue")
+
+
 def _folders(submissions):
     from helpers.grading import notebooks
 
@@ -179,19 +204,22 @@ def _check_options(args):
 
 def run_check(args):
     from helpers.grading import notebooks
+    from helpers.grading.insight import plain
 
+    shown = notebooks.shown(str(args.notebook))  # printable whatever bytes the file name holds
     try:
         notebooks.read(args.notebook)
     except notebooks.InvalidNotebook as error:
-        print(f"{args.notebook}: {error.reason(args.lang)}")
+        print(f"{shown}: {error.reason(args.lang)}")
         return 2
     args.course = args.course or ROOT / "exercises"
-    if not args.course.exists():
-        print(f"autograd-course check: {args.course} does not exist")
+    problem = f"{args.course} does not exist" if not args.course.exists() else _course_problem(args.course)
+    if problem:
+        print(f"autograd-course check: {notebooks.shown(problem)}")
         return 2
     from helpers.grading.sandbox.pool import Pool
 
-    pool = Pool(1, trust=args.trust_students)  # one student is one task; forked before the references load, as in run_grade
+    pool = Pool(1, trust=args.trust_students)  # one student is one task; its zygote imports torch meanwhile
 
     from helpers.exercises import EXERCISES
     from helpers.grading.course import CourseError
@@ -200,10 +228,11 @@ def run_check(args):
     from helpers.messages import say
 
     settings = _settings(args)
+    name = notebooks.shown(args.notebook.name)
     with tempfile.TemporaryDirectory(prefix="autograd-check-") as scratch:
         student = Path(scratch, "submissions", "me")
         student.mkdir(parents=True)
-        shutil.copy(args.notebook, student / args.notebook.name)
+        shutil.copy(args.notebook, student / name)
         try:
             _, _, records = grade(student.parent, Path(scratch, "results"), args.course, EXERCISES, settings,
                                   pool=pool)
@@ -211,14 +240,15 @@ def run_check(args):
             pool.__exit__(CourseError, None, None)
             print(f"autograd-course check: {error}")
             return 2
-    mine = [r for r in records if r["notebook"] == args.notebook.name]
+    mine = [r for r in records if r["notebook"] == name]
     if not mine:
-        print(f"{args.notebook}: {say('no_exercises', settings.lang)}")
+        print(f"{shown}: {say('no_exercises', settings.lang)}")
         return 2
     for record in mine:
         symbol = SYMBOLS.get(record["status"], PROBLEM_SYMBOL)
         separator = "：" if settings.lang == "zh" else ": "
-        print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{record['detail']}")
+        detail = plain(record["detail"])  # no terminal escapes from a student's error message
+        print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{detail}")
     passed = sum(r["status"] == "pass" for r in mine)
     print(f"{passed}/{len(mine)} passed")
     return 0 if passed == len(mine) else 1

@@ -44,9 +44,12 @@ class Course:
     _fingerprints: dict = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, source, registry):
+    def load(cls, source, registry=None):
         """The assignment: ``source`` is an assignment.json, or a folder with one, or else a folder of released
-        exercise notebooks (every one of them, with its setup cell)."""
+        exercise notebooks (every one of them, with its setup cell).
+
+        Raises ``CourseError`` when there is no exercise to grade. ``registry=None`` takes every exercise id
+        (a check before the references are loaded; the exercises are then None)."""
         source = Path(source)
         if source.is_file() or (source / ASSIGNMENT).is_file():
             return cls.from_assignment(source if source.is_file() else source / ASSIGNMENT, registry)
@@ -57,10 +60,12 @@ class Course:
             except notebooks.InvalidNotebook as error:
                 raise CourseError(f"{path}: {error.reason()}") from None
             setup = notebook.setup_source() or DEFAULT_SETUP
-            ids = [i for i in notebook.exercise_ids() if i in registry and i not in exercises]
+            ids = [i for i in notebook.exercise_ids() if (registry is None or i in registry) and i not in exercises]
             course_notebooks.append(CourseNotebook(path.name, setup, ids))
             for exercise_id in ids:
-                exercises[exercise_id], setups[exercise_id] = registry[exercise_id], setup
+                exercises[exercise_id], setups[exercise_id] = (registry or {}).get(exercise_id), setup
+        if not exercises:
+            raise CourseError(f"{source} holds no exercise notebooks")
         return cls(course_notebooks, exercises, setups)
 
     @classmethod
@@ -75,14 +80,14 @@ class Course:
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             raise CourseError(f"{path}: not an assignment this version can read ({type(error).__name__}: {error})") \
                 from None
-        gone = [i for _, _, ids in entries for i in ids if i not in registry]
+        gone = [] if registry is None else [i for _, _, ids in entries for i in ids if i not in registry]
         if gone:
             raise CourseError(f"{path}: the course no longer defines {', '.join(gone)}; grade with the version of "
                               "the course that made this assignment")
         course = cls([CourseNotebook(file, setup, list(ids)) for file, setup, ids in entries], {})
         for file, setup, ids in entries:
             for exercise_id, recorded in ids.items():
-                course.exercises[exercise_id], course.setups[exercise_id] = registry[exercise_id], setup
+                course.exercises[exercise_id], course.setups[exercise_id] = (registry or {}).get(exercise_id), setup
                 course.recorded[exercise_id] = recorded
         return course
 

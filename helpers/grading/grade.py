@@ -15,7 +15,7 @@ from pathlib import Path
 from helpers import ROOT
 from helpers.checking.kinds import Exercise
 from helpers.grading import notebooks
-from helpers.grading.course import Course, CourseError, fingerprint
+from helpers.grading.course import Course, fingerprint
 from helpers.grading.judge import Judge, problem
 from helpers.grading.results import ResultsLog
 from helpers.grading.sandbox.pool import Pool
@@ -38,14 +38,26 @@ class Job:
 
 
 def plan(student, folder, course, fingerprint, lang):
-    """The jobs of one student: which notebook answers which exercise, and what cannot be graded and why."""
+    """The jobs of one student: which notebook answers which exercise, and what cannot be graded and why.
+
+    Never raises: a folder that cannot even be searched gives every exercise an ``error`` record with why."""
+    try:
+        return _plan(student, folder, course, fingerprint, lang)
+    except Exception as error:  # noqa: BLE001 -- e.g. a RecursionError or MemoryError on hostile files
+        reason = say("grading_failed", lang, why=type(error).__name__)
+        return [Job(student, exercise, f"unplanned-{type(error).__name__}", record=problem("error", reason))
+                for exercise in course.exercises.values()]
+
+
+def _plan(student, folder, course, fingerprint, lang):
     readable, broken = [], []
-    for path in sorted(p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts):
+    for path in notebooks.find(folder):
         try:
             readable.append(notebooks.read(path))
         except notebooks.InvalidNotebook as error:
             broken.append((path, error.reason(lang), error.digest))
-    listing = "|".join(sorted([f"{n.path.name}:{n.digest}" for n in readable] + [f"{p.name}:{d}" for p, _, d in broken]))
+    listing = "|".join(sorted([f"{notebooks.shown(n.path.name)}:{n.digest}" for n in readable]
+                              + [f"{notebooks.shown(p.name)}:{d}" for p, _, d in broken]))
     jobs = []
     for course_notebook in course.notebooks:
         chosen = _match(course_notebook, readable)
@@ -53,13 +65,14 @@ def plan(student, folder, course, fingerprint, lang):
             exercise = course.exercises[exercise_id]
             digest = chosen.digest if chosen else hashlib.sha256(listing.encode()).hexdigest()
             key = hashlib.sha256(f"{fingerprint}|{exercise_id}|{digest}".encode()).hexdigest()[:32]
-            job = Job(student, exercise, key, chosen.path.name if chosen else None)
+            job = Job(student, exercise, key, notebooks.shown(chosen.path.name) if chosen else None)
             if chosen is None:
                 same_name = [b for b in broken if b[0].name == course_notebook.filename] or broken
                 if same_name:
                     path, reason, _ = same_name[0]
-                    job.notebook = path.name
-                    job.record = problem("invalid-notebook", say("broken_notebook", lang, file=path.name, reason=reason))
+                    job.notebook = notebooks.shown(path.name)
+                    job.record = problem("invalid-notebook", say("broken_notebook", lang, file=job.notebook,
+                                                                 reason=reason))
                 else:
                     job.record = problem("missing", say("no_notebook", lang))
             else:
@@ -93,8 +106,6 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
     """
     submissions, out = Path(submissions), Path(out)
     course = Course.load(course_folder, registry)
-    if not course.exercises:
-        raise CourseError(f"{course_folder} holds no exercise notebooks")
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
     folders = notebooks.student_folders(submissions)  # every real folder, dot-leading and oddly named ones too
@@ -130,21 +141,25 @@ def grade(submissions, out, course_folder, registry, settings, progress=None, po
 
     if progress:
         progress(0, total)
-    planned = tasks()
-    first = next(planned, None)
-    if first is not None or pool:  # no workers to start when everything is decided already
-        with pool or Pool(min(settings.jobs, total)) as workers:
-            for task, reply in workers.run(itertools.chain([first] if first else [], planned),
-                                           deadline=time.monotonic() + settings.run_limit):
-                group = groups[task["id"]]
-                results = reply.get("results") or [{"worker": reply.get("worker", "?")}] * len(group)
-                for job, result in zip(group, results):
-                    outcome = judge(job, result)
-                    records[job.student, job.exercise.id] = log.append(_record(job, outcome, result.get("seconds")))
-                if progress:
-                    progress(len(group), total)
-    current = [records[job.student, job.exercise.id] for job in jobs]
-    current = log.rewrite(current, keep_others=only is not None)
+    try:
+        planned = tasks()
+        first = next(planned, None)
+        if first is not None or pool:  # no workers to start when everything is decided already
+            with pool or Pool(min(settings.jobs, total)) as workers:
+                for task, reply in workers.run(itertools.chain([first] if first else [], planned),
+                                               deadline=time.monotonic() + settings.run_limit):
+                    group = groups[task["id"]]
+                    results = reply.get("results") or [{"worker": reply.get("worker", "?")}] * len(group)
+                    for job, result in zip(group, results):
+                        outcome = judge(job, result)  # never raises: a failure is this exercise's error
+                        records[job.student, job.exercise.id] = log.append(_record(job, outcome,
+                                                                                   result.get("seconds")))
+                    if progress:
+                        progress(len(group), total)
+        current = [records[job.student, job.exercise.id] for job in jobs]
+        current = log.rewrite(current, keep_others=only is not None)
+    finally:
+        log.close()
     return course, students, current
 
 

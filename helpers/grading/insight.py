@@ -173,11 +173,18 @@ def _percent(share):
 # --- Markdown ---------------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and line feed: ANSI escapes
+
+
+def plain(value):
+    """Text without control characters, safe to print to a terminal (no ANSI escape sequences)."""
+    return _CONTROL.sub("", str(value))
 
 
 def md(value):
-    """Text safe inside Markdown (and a table cell): HTML escaped, Markdown punctuation backslashed, one line."""
-    text = html.escape(str(value), quote=False)
+    """Text safe inside Markdown (and a table cell): no control characters, HTML escaped, Markdown punctuation
+    backslashed, one line."""
+    text = html.escape(plain(value), quote=False)
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 

@@ -34,10 +34,17 @@ class Judge:
                 "memory_mb": self.settings.memory_mb, "hidden": hidden}
 
     def __call__(self, job, reply):
+        """The outcome for one exercise; never raises: a failure here is that exercise's ``error``, with why."""
+        try:
+            return self._judge(job, reply)
+        except Exception as error:  # noqa: BLE001 -- e.g. a RecursionError or MemoryError on hostile data
+            return problem("error", say("grading_failed", self.lang, why=type(error).__name__))
+
+    def _judge(self, job, reply):
         lang, exercise = self.lang, job.exercise
         if reply.get("worker"):
             return problem("crashed", say("worker", lang, why=reply["worker"]))
-        if reply["timed_out"] or reply["signal"] == signal.SIGXCPU:
+        if reply["timed_out"] or reply.get("cpu_limit") or reply["signal"] == signal.SIGXCPU:
             return problem("timeout", say("too_slow", lang, seconds=f"{self.settings.timeout:g}"))
         if reply["too_big"]:
             return problem("error", say("result_too_big", lang))
@@ -50,6 +57,8 @@ class Judge:
             outcome = report["outcome"]
         except (ValueError, TypeError, KeyError):
             return problem("error", say("malformed", lang, why="JSON"))
+        if outcome == "sandbox":
+            return problem("crashed", say("worker", lang, why=f"sandbox: {str(report.get('message'))[:300]}"))
         if outcome == "error":
             return self._raised(report)
         if outcome == "undefined":
@@ -62,7 +71,8 @@ class Judge:
             memory = _out_of_memory(observation.get("results"))
             if memory:
                 return problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=memory))
-        cache_key = (exercise.id, text, observation.get("source"))
+        # The report text decides the observation; only the source may have been replaced (by a str) above.
+        cache_key = (exercise.id, text, observation["source"] if exercise.source_from_cell else None)
         if cache_key not in self.cache:
             try:
                 verdict = exercise.judge(observation, self.seeds[exercise.id], lang)
@@ -102,7 +112,7 @@ def trusted_source(cell, name):
     """The student's function as written in the answer cell (the child could lie about it)."""
     try:
         tree = ast.parse(cell)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # 6000 terms in one expression: too deep
         return cell
     found = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
              and node.name == name]

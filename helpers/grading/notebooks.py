@@ -108,13 +108,45 @@ def student_folders(submissions):
     for entry in sorted(os.scandir(submissions), key=lambda e: os.fsencode(e.name)):
         if not entry.is_dir(follow_symlinks=False):
             continue
-        raw = os.fsencode(entry.name)
-        name = raw.decode("utf-8", "backslashreplace")
-        name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+        name = shown(entry.name)
         if len(name.encode()) > 200 or name in folders:
-            name = name.encode()[:160].decode("utf-8", "ignore") + "~" + hashlib.sha256(raw).hexdigest()[:12]
+            digest = hashlib.sha256(os.fsencode(entry.name)).hexdigest()[:12]
+            name = name.encode()[:160].decode("utf-8", "ignore") + "~" + digest
         folders[name] = Path(entry.path)
     return folders
+
+
+def shown(name):
+    """A file name as it may be printed and stored as UTF-8: bytes that are not UTF-8 and control characters
+    escaped (``bad\\xff.ipynb``)."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+MAX_DEPTH, MAX_ENTRIES = 16, 10_000  # how deep, and how many entries, a student's folder is searched
+
+
+def find(folder):
+    """The notebooks in a student's folder and its subfolders, sorted; symbolic links are not followed and
+    ``.ipynb_checkpoints`` is skipped. The search is iterative and bounded (a tree thousands of folders deep,
+    or millions of files, is searched only ``MAX_DEPTH`` deep and ``MAX_ENTRIES`` entries far)."""
+    found, stack, seen = [], [(Path(folder), 0)], 0
+    while stack and seen < MAX_ENTRIES:
+        path, depth = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        break
+                    if entry.name.endswith(".ipynb"):  # a folder or a FIFO by that name: read() says why not
+                        found.append(Path(entry.path))
+                    elif entry.is_dir(follow_symlinks=False):
+                        if depth + 1 < MAX_DEPTH and entry.name != ".ipynb_checkpoints":
+                            stack.append((Path(entry.path), depth + 1))
+        except OSError:
+            continue
+    return sorted(found)
 
 
 def _parse(data):

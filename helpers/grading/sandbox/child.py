@@ -1,12 +1,14 @@
 """The forked child that runs one student's answer cells, one exercise after another, and reports plain data.
 
 It runs after ``os.fork()`` in a grading worker, for one student's exercises (from all of the student's
-notebooks; never another student's): limits first, then the kernel's walls (``sandbox.confine``: Landlock
-and seccomp; only ``guard``'s Python-level hook and the ``hidden`` list under ``--trust-students``); then, for each
-exercise, the instructor's setup cell and the student's answer cell in a fresh namespace, and
-``helpers.checking.observe`` on the answer. It writes one JSON line per exercise to its pipe; the grading process
-trusts none of it beyond its shape. If an exercise ends the child (a timeout, a crash, a memory bomb), the
-worker starts a fresh child for the student's exercises after it, so one exercise cannot cost the others.
+notebooks; never another student's). It reads its task from the worker's private map, then puts up its walls:
+its own namespaces, tmpfs, identity and thread bound (``sandbox.isolate``), limits, then Landlock and the
+seccomp allowlist (``sandbox.confine``; only ``guard``'s Python-level hook and the ``hidden`` list under
+``--trust-students``); then, for each exercise, the instructor's setup cell and the student's answer cell in a
+fresh namespace, and ``helpers.checking.observe`` on the answer. It writes one JSON line per exercise to its
+pipe; the grading process trusts none of it beyond its shape. If an exercise ends the child (a timeout, a
+crash, a memory bomb), the worker starts a fresh child for the student's exercises after it, so one exercise
+cannot cost the others.
 """
 import ctypes
 import json
@@ -27,6 +29,7 @@ from helpers.checking.observe import PROBES
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 FILE_LIMIT = 16 * 2**20  # bytes any file the student writes may grow to
+OPEN_FILES = 256  # descriptors (so pipes, whose buffers no memory limit counts, stay few)
 
 
 class Sink:
@@ -46,19 +49,24 @@ class Sink:
         return False
 
 
-def run(task, items, result_fd, workdir, hidden=()):
-    """Grade ``items`` (exercises of ``task``) in this forked process, one JSON line each, and exit.
+def run(task, payload, start, cpu_hard, result_fd, workdir, parent):
+    """Grade the exercises of ``payload`` (the worker's map of the task) from ``start`` on, in this forked
+    process, one JSON line each, and exit. ``cpu_hard``: CPU seconds for the whole child.
 
-    ``hidden`` (folders the Python-level guard refuses) is given only under ``--trust-students``, when the
-    kernel's walls are not up; otherwise the child never holds the grader's paths."""
+    The task's ``hidden`` folders (refused by the Python-level guard) come only under ``--trust-students``,
+    when the kernel's walls are not up; otherwise the child never holds the grader's paths."""
     write, exit_now, dumps, cpu_limit = os.write, os._exit, json.dumps, resource.RLIMIT_CPU
     setrlimit, usage, rusage_self = resource.setrlimit, resource.getrusage, resource.RUSAGE_SELF
+    items = []
     try:
         try:
-            _confine(task, len(items), result_fd, workdir, hidden)
+            data = json.loads(bytes(payload))
+            items = data["items"][start:]
+            task = dict(task, cpu_hard=cpu_hard)
+            _confine(task, result_fd, workdir, tuple(data.get("hidden") or ()) if sandbox.TRUST else (), parent)
             failure = None
-        except BaseException as error:  # noqa: BLE001
-            failure = {"outcome": "error", **_error_info(error, "")}
+        except BaseException as error:  # noqa: BLE001 -- the walls could not be raised: no student code runs
+            failure = {"outcome": "sandbox", "message": f"{type(error).__name__}: {error}"[:300]}
 
         def grade_all():
             for item in items:
@@ -89,14 +97,8 @@ def run(task, items, result_fd, workdir, hidden=()):
         exit_now(0)
 
 
-# Only these variables of the worker's environment reach the student's code (none names a grader path).
-KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "PYTHONDONTWRITEBYTECODE", "MPLBACKEND", "PATH")
-
-
-def _confine(task, count, result_fd, workdir, hidden):
+def _confine(task, result_fd, workdir, hidden, parent):
     os.setpgid(0, 0)
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a worker that dies takes this child with it
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized file write fails with an error instead
@@ -107,16 +109,18 @@ def _confine(task, count, result_fd, workdir, hidden):
     os.closerange(result_fd + 1, 65536)
     sys.stdin = open(os.devnull)  # input() raises EOFError
     sys.stdout = sys.stderr = Sink()
+    if not sandbox.TRUST:
+        sandbox.isolate(workdir)  # before chdir: the working folder is the child's own tmpfs from now on
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after any change of identity, which clears it
+    if os.getppid() != parent:  # the worker died before the signal was set: nobody will read the reports
+        os._exit(0)
     os.chdir(workdir)
-    for name in [n for n in os.environ if n not in KEPT_ENVIRONMENT]:
-        del os.environ[name]
-    os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
+    os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)  # the worker's clean environment
     tempfile.tempdir = workdir
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    task["cpu_hard"] = int(used.ru_utime + used.ru_stime + count * (task["cpu_seconds"] + 1) + 2)
     resource.setrlimit(resource.RLIMIT_CPU, (task["cpu_hard"], task["cpu_hard"]))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
     if task.get("memory_mb"):
         limit = _virtual_size() + task["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

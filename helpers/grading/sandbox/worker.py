@@ -1,24 +1,34 @@
-"""A grading worker: a fork server that imports torch once and forks a fresh child for every student.
+"""Grading workers: fork servers that import torch once and fork a fresh child for every student.
 
-The command line forks its workers from the grading process right after importing torch and the checker
-core and running ``warm_up``, before it imports the reference solutions (``content``) or reads a submission
-(``serve_forked``); a worker started later, once the references are loaded, is a fresh interpreter
-(``python -m helpers.grading.sandbox.worker``). Either way no worker, and so no child, has the references in memory.
-Protocol: one JSON task (one student's submission: the exercises of all of the student's notebooks, as
-``items``) per line on stdin, one JSON reply per line on stdout, in order. A child runs the exercises of one
-task only, so students never share a child. The child reports one line per exercise; the worker gives each
-exercise its own wall-clock limit, kills the child's process group when it is exceeded, and forks a fresh
-child for the student's exercises left after any exercise that ended its child. Reports are passed on as raw
-text for the grading process to check.
+The pool starts one zygote with exec (``python -E -s -B -m helpers.grading.sandbox.worker``) and a clean
+environment, never by forking the grading process; the zygote imports torch, warms up and forks the workers
+(``main``). So no worker and no child inherits the instructor's environment (an LMS token), command line (the
+paths), roster, results or the reference solutions (``content``), and the torch import is paid once for all workers.
+
+A worker never holds one student's data where a later student's child could find it: a task arrives as a
+fixed-size header (numbers only: ``HEADER``) and a payload (the student's exercises) that the worker reads into
+a private anonymous map without parsing it; the child it forks parses it, and the map is unmapped when the task
+is done. The children's reports pass through one buffer that every child sees as zeros (``MADV_WIPEONFORK``),
+and go to the grading process as raw bytes after a header line, without being decoded here.
+
+Protocol on stdin: per task, ``HEADER`` bytes of JSON (``id``, ``size``, ``count``, ``timeout``, ``cpu_seconds``,
+``memory_mb``, ``warm``) then ``size`` bytes of payload (JSON: ``items``, and ``hidden`` under
+``--trust-students``). On stdout, per exercise in order: a JSON line (``id``, ``seconds``, ``timed_out``,
+``too_big``, ``exit``, ``signal``, ``cpu_limit``, ``size``) then ``size`` bytes of the child's report. A child
+runs the exercises of one task only, so students never share a child. The worker gives each exercise its own
+wall-clock limit, kills the child's process group when it is exceeded, and forks a fresh child for the
+student's exercises left after any exercise that ended its child. A stop for CPU time (SIGXCPU, or the hard
+limit's SIGKILL with the CPU time used up) is reported as ``cpu_limit``.
 """
-import functools
+import argparse
+import ctypes
 import gc
 import json
+import mmap
 import os
 import select
-import shutil
 import signal
-import sys
+import socket
 import tempfile
 import time
 
@@ -27,17 +37,18 @@ import torch
 import helpers.checking.check  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
 # it loads the reference solutions only inside check(), which the children cannot import.
 from helpers.grading import sandbox
-from helpers.grading.sandbox import child
+from helpers.grading.sandbox import REPORT_LIMIT, TASK_HEADER as HEADER, child
 
-REPORT_LIMIT = 8 * 2**20  # bytes of observation a child may send for one exercise
+CHUNK = 1 << 16
+PR_SET_PDEATHSIG = 1
+MADV_WIPEONFORK = 18  # Linux ≥ 4.14 (Python's mmap module names it only from 3.12)
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-@functools.cache
 def warm_up():
     """Run once what answers commonly use, so each child inherits it instead of importing it itself.
 
     (A non-scalar ``backward(gradient)`` alone imports torch.fx and sympy lazily: 0.6 s in every child.)
-    The grading process calls it before forking its workers, so it is paid once, not once per worker.
     """
     x = torch.linspace(-1, 1, 5, requires_grad=True)
     y = torch.sin(x) * x ** 2
@@ -70,122 +81,187 @@ def warm_up_pyplot():
     import matplotlib.pyplot  # noqa: F401 -- 0.5 s
 
 
-# What only some classes use, with the words in an answer cell that announce it: the worker warms each up
-# the first time a task mentions it, so that its later children inherit the work instead of repeating it.
-ON_DEMAND = [(("torch.func", "functorch", "forward_ad", "optim", "jvp", "vmap", "jacrev", "jacfwd"),
-              warm_up_transforms),
-             (("matplotlib",), warm_up_pyplot)]
+WARM_UPS = {"transforms": warm_up_transforms, "pyplot": warm_up_pyplot}  # the names of sandbox.ON_DEMAND
 
 
-SCRATCH = None  # the folder (given by the pool) that holds this worker's children's folders
+def main(argv=None):
+    """The zygote: import torch and warm up once, then fork a worker whenever the grading process asks.
+
+    Requests come as packets on the socket that is its stdin: ``fork NUMBER SCRATCH`` with the worker's task
+    and reply pipes attached, ``kill NUMBER`` (answered ``done`` once the worker is gone). The zygote never
+    reads a task; when the socket closes, it waits for its workers and exits."""
+    parser = argparse.ArgumentParser(description="the grading workers' zygote (started by the grading process)")
+    parser.add_argument("--trust-students", action="store_true")
+    args = parser.parse_args(argv)
+    sandbox.TRUST = args.trust_students
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a grading process that dies takes it along
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
+    torch.set_num_threads(1)
+    warm_up()
+    sandbox.prepare()  # computed once here, inherited by every worker and child
+    gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
+    requests, workers = socket.socket(fileno=0), {}
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(requests, 4096, 2)
+        except OSError:
+            break
+        if not message:
+            break
+        verb, number, *rest = message.decode().split(" ", 2)
+        if verb == "fork" and len(fds) == 2:
+            workers[number] = _fork_worker(requests, fds, rest[0])
+        for fd in fds:
+            os.close(fd)
+        if verb == "kill":
+            pid = workers.pop(number, None)
+            if pid is not None:
+                _kill(pid)
+                os.waitpid(pid, 0)
+            requests.sendall(b"done")
+    for pid in workers.values():
+        os.waitpid(pid, 0)
 
 
-def serve_forked(tasks_fd, replies_fd, scratch=None):
-    """The body of a worker forked from the grading process: tasks on ``tasks_fd``, replies on ``replies_fd``."""
-    global SCRATCH
+def _fork_worker(requests, fds, scratch):
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
     try:
-        SCRATCH = scratch
-        gc.freeze()  # the grading process's objects are never collected (or closed) here
+        requests.close()
+        os.dup2(fds[0], 0)
+        os.dup2(fds[1], 1)
         os.setsid()  # its own process group, out of reach of the terminal's Ctrl-C
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd, target in ((tasks_fd, 0), (replies_fd, 1), (null, 2)):
-            os.dup2(fd, target)
-        os.closerange(3, 65536)  # the grading process's files, the other workers' pipes included
-        sys.stdin, sys.stdout = open(0, closefd=False), open(1, "w", closefd=False)
-        sys.stderr = open(2, "w", closefd=False)
-        main()
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # and gone with the zygote
+        if os.getppid() == parent:
+            serve(scratch)
     finally:
         os._exit(0)
 
 
-def main():
-    global SCRATCH
-    if os.environ.get("AUTOGRADE_TRUST_STUDENTS") == "1":  # a worker started as a fresh interpreter
-        sandbox.TRUST = True
-    SCRATCH = SCRATCH or os.environ.pop("AUTOGRADE_SCRATCH", None)
-    torch.set_num_threads(1)
-    warm_up()
-    sandbox.readable()  # computed once here, inherited by every child
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading process decides when workers stop
-    gc.freeze()  # keep the garbage collector from touching (and so copying) the parent's pages in children
-    exiting = []  # children that reported everything: reaped later, off the critical path
-    warmed = set()
-    for line in sys.stdin:
-        task, line = json.loads(line), None
-        # The grader's folders reach the child only when the kernel cannot wall it in (--trust-students).
-        hidden = tuple(task.pop("hidden", None) or ())
-        if not sandbox.TRUST:
-            hidden = ()
-        _warm_up_on_demand(task["items"], warmed)
-        results = []
-        while len(results) < len(task["items"]):
-            results += run_child(task, task["items"][len(results):], exiting, hidden)
-        sys.stdout.write(json.dumps({"id": task["id"], "results": results}) + "\n")
-        sys.stdout.flush()
+def serve(scratch):
+    """A worker: tasks on stdin, results on stdout, until stdin ends."""
+    os.closerange(3, 65536)
+    reports = mmap.mmap(-1, REPORT_LIMIT + CHUNK, flags=mmap.MAP_PRIVATE)
+    reports.madvise(MADV_WIPEONFORK)  # every child sees zeros here, never an earlier student's report
+    exiting, warmed = [], set()  # children that reported everything: reaped later, off the critical path
+    while True:
+        header = _read_exactly(0, HEADER)
+        if header is None:
+            break
+        task = json.loads(header)
+        payload = mmap.mmap(-1, max(1, task["size"]), flags=mmap.MAP_PRIVATE)
+        try:
+            if _read_exactly(0, task["size"], payload) is None:
+                break
+            _warm_up(task["warm"], warmed)
+            done = 0
+            while done < task["count"]:
+                done += run_child(task, payload, done, reports, scratch, exiting)
+        finally:
+            payload.close()
         exiting = [item for item in exiting if not _reaped(*item)]
     for pid, workdir in exiting:
         _kill(pid)
         _reap(pid, workdir)
 
 
-def _warm_up_on_demand(items, done):
-    text = "".join(str(item["answer"]) for item in items)
-    for words, warm in ON_DEMAND:
-        if warm not in done and any(word in text for word in words):
-            done.add(warm)
+def _read_exactly(fd, size, into=None):
+    """``size`` bytes from ``fd`` (into the map ``into``, when given); None at the end of the input."""
+    view = memoryview(into)[:size] if into is not None else memoryview(bytearray(size))
+    done = 0
+    while done < size:
+        count = os.readv(fd, [view[done:]])
+        if not count:
+            return None
+        done += count
+    return view.obj if into is None else into
+
+
+def _warm_up(names, done):
+    for name in names:
+        if name in WARM_UPS and name not in done:
+            done.add(name)
             try:
-                warm()
+                WARM_UPS[name]()
             except Exception:  # noqa: BLE001 -- only a head start: a child does it again if it must
                 pass
             gc.freeze()
 
 
-def run_child(task, items, exiting, hidden=()):
-    """Fork a child for ``items``; the results of those it finished, plus the one that ended it (if any)."""
-    workdir = tempfile.mkdtemp(prefix="autograd-grade-", dir=SCRATCH)
+def run_child(task, payload, start, reports, scratch, exiting):
+    """Fork a child for the task's exercises from ``start`` on; send the results of those it finished and of the
+    one that ended it (if any); return how many were sent."""
+    workdir = tempfile.mkdtemp(prefix="grade-", dir=scratch)
     read_end, write_end = os.pipe()
+    cpu_hard = int((task["count"] - start) * (task["cpu_seconds"] + 1) + 2)  # CPU seconds for the whole child
+    parent = os.getpid()
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        child.run(task, items, write_end, workdir, hidden)  # never returns
+        child.run(task, payload, start, cpu_hard, write_end, workdir, parent)  # never returns
     os.close(write_end)
-    results, pending = [], b""
-    while len(results) < len(items):
-        deadline = started + task["timeout"]
-        line, pending, problem = _read_line(read_end, pending, deadline)
+    sent, filled = 0, 0
+    while start + sent < task["count"]:
+        line, filled, problem = _read_line(read_end, reports, filled, started + task["timeout"])
         now = time.perf_counter()
-        results.append({"seconds": round(now - started, 4), "report": line.decode("utf-8", "replace"),
-                        "timed_out": problem == "timeout", "too_big": problem == "too big",
-                        "exit": None, "signal": None})
-        started = now
+        result = {"id": task["id"], "seconds": round(now - started, 4), "timed_out": problem == "timeout",
+                  "too_big": problem == "too big", "exit": None, "signal": None, "cpu_limit": False}
         if problem:
-            break
+            os.close(read_end)
+            _kill(pid)
+            status, usage = _reap(pid, workdir)
+            if problem == "ended":
+                result["exit"], result["signal"] = _decode(status)
+                result["cpu_limit"] = result["signal"] == signal.SIGXCPU or (
+                    result["signal"] == signal.SIGKILL and usage.ru_utime + usage.ru_stime >= cpu_hard - 0.5)
+            _send(result, reports, line)
+            return sent + 1
+        _send(result, reports, line)
+        reports.move(0, line, filled - line)
+        filled -= line
+        sent += 1
+        started = now
     os.close(read_end)
     _kill(pid)  # everything it had to say is said; nothing it does from now on can matter
-    if results[-1]["report"].endswith("\n"):
-        exiting.append((pid, workdir))
-    else:
-        results[-1]["exit"], results[-1]["signal"] = _decode(_reap(pid, workdir))
-    return results
+    exiting.append((pid, workdir))
+    return sent
 
 
-def _read_line(fd, pending, deadline):
-    """(line, rest, problem): one newline-terminated report, or what was read when the child stopped."""
-    while b"\n" not in pending:
+def _read_line(fd, reports, filled, deadline):
+    """(length, filled, problem): a newline-terminated report at the start of ``reports`` (its length with the
+    newline), or what was read when the child stopped (``problem``: "timeout", "ended" or "too big")."""
+    searched = 0
+    while True:
+        end = reports.find(b"\n", searched, filled)
+        if end >= 0:
+            return end + 1, filled, None
+        searched = filled
+        if filled > REPORT_LIMIT:
+            return 0, filled, "too big"
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
-            return pending, b"", "timeout"
+            return filled, filled, "timeout"
         if not select.select([fd], [], [], remaining)[0]:
             continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return pending, b"", "ended"
-        pending += chunk
-        if len(pending) > REPORT_LIMIT:
-            return b"", b"", "too big"
-    line, _, rest = pending.partition(b"\n")
-    return line + b"\n", rest, None
+        count = os.readv(fd, [memoryview(reports)[filled:filled + CHUNK]])
+        if not count:
+            return filled, filled, "ended"
+        filled += count
+
+
+def _send(result, reports, length):
+    """A result line, then the first ``length`` bytes of ``reports`` as they are."""
+    result["size"] = length
+    data = (json.dumps(result) + "\n").encode()
+    while data:
+        data = data[os.write(1, data):]
+    view, done = memoryview(reports)[:length], 0
+    while done < length:
+        done += os.write(1, view[done:])
+    view.release()
 
 
 def _kill(pid):
@@ -205,14 +281,14 @@ def _decode(status):
 def _reaped(pid, workdir):
     done, _ = os.waitpid(pid, os.WNOHANG)
     if done:
-        shutil.rmtree(workdir, ignore_errors=True)
+        sandbox.remove(workdir)  # an empty mount point: the child's tmpfs died with it
     return bool(done)
 
 
 def _reap(pid, workdir):
-    _, status = os.waitpid(pid, 0)
-    shutil.rmtree(workdir, ignore_errors=True)
-    return status
+    _, status, usage = os.wait4(pid, 0)
+    sandbox.remove(workdir)
+    return status, usage
 
 
 if __name__ == "__main__":
