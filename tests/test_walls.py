@@ -536,13 +536,13 @@ def grade(submissions, results):
     log = os.path.join(results, "results.jsonl")
     return {"code": done.returncode, "stderr": done.stderr, "log": open(log).read() if os.path.exists(log) else ""}
 
-filler = os.open(f"{mount}/filler", os.O_WRONLY | os.O_CREAT)  # the disk fills up: all but 4 KB
+filler = os.open(f"{mount}/filler", os.O_WRONLY | os.O_CREAT)  # the disk fills up: all but 8 KB
 try:
     while True:
         os.write(filler, b"\0" * 2**16)
 except OSError:
     pass
-os.ftruncate(filler, os.fstat(filler).st_size - 4096)
+os.ftruncate(filler, os.fstat(filler).st_size - 8192)  # a page for assignment.json, one for results.jsonl
 os.close(filler)
 report = {"full": grade(alone, f"{mount}/results")}
 os.remove(f"{mount}/filler")
