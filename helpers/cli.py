@@ -5,7 +5,7 @@ import os
 import sys
 
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
-COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.grading")
+COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.authoring.editions", "helpers.grading")
 
 
 def main(argv=None):
