@@ -280,3 +280,52 @@ def test_the_catalogues_of_the_helpers_a_chapter_imports_are_used():
 def test_the_command_reports_a_chapter_in_step(capsys):
     assert main(["editions", "01"]) == 0
     assert "en/notebooks/01_backward_basics.ipynb: in step" in capsys.readouterr().out
+
+
+def test_a_plain_outputs_command_regenerates_both_editions():
+    from helpers.authoring.run import stored_notebooks
+
+    stored = stored_notebooks()
+    assert all(zh in stored and en in stored for zh, en in PAIRS)
+
+
+def test_the_landing_page_links_both_editions_chapter_by_chapter():
+    """index.ipynb, what `make lab` opens: chapter 1 and a contents list of each edition, titles as the chapters'.
+
+    Markdown only, so nbval has nothing to run there; a kernelspec, so JupyterLab opens it without asking."""
+    landing = read(editions.LANDING)
+    nbformat.validate(landing)
+    assert {cell.cell_type for cell in landing.cells} == {"markdown"}
+    assert landing.metadata["kernelspec"]["name"] == "python3"
+    assert editions.link_problems(editions.LANDING, landing) == []
+    text = "\n".join(cell.source for cell in landing.cells)
+    for chapters in zip(*PAIRS):
+        assert f"({chapters[0].relative_to(editions.ROOT).as_posix()})" in landing.cells[0].source
+        listed = [line for line in text.splitlines() if f"]({chapters[0].parent.relative_to(editions.ROOT).as_posix()}/" in line
+                  and line.startswith("- ")]
+        titles = [f"- [{read(path).cells[0].source.splitlines()[0][2:]}]({path.relative_to(editions.ROOT).as_posix()})"
+                  for path in chapters]
+        assert listed == titles, "the contents list must name every chapter of the edition with its title, in order"
+
+
+def test_a_link_from_the_landing_page_to_nothing_is_named():
+    landing = read(editions.LANDING)
+    landing.cells[2].source += "\n- [Chapter 13](en/notebooks/13_more.ipynb)"
+    assert editions.link_problems(editions.LANDING, landing) == ["cell 2: en/notebooks/13_more.ipynb: no such file"]
+
+
+@pytest.mark.parametrize("arguments, page", [([], "index.ipynb"), (["EDITION=en"], "en/notebooks/01_backward_basics.ipynb"),
+                                             (["EDITION=zh"], "notebooks/01_backward_basics.ipynb"),
+                                             (["LANG=en_US.UTF-8"], "index.ipynb")])
+def test_make_lab_opens_the_landing_page_or_the_chosen_edition(arguments, page):
+    import subprocess
+
+    shown = subprocess.run(["make", "-n", "lab", *arguments], cwd=editions.ROOT, capture_output=True, text=True).stdout
+    assert f"--LabApp.default_url=/lab/tree/{page}\n" in shown, shown
+    assert (editions.ROOT / page).exists()
+
+
+def test_format_templates_with_unnamed_fields_keep_their_order():
+    translations = editions.Translations()
+    translations.add("{} 加 {} 等于 {}", "{} plus {} is {}")
+    assert translations.apply("1 加 2 等于 3\n") == "1 plus 2 is 3\n"

@@ -42,6 +42,7 @@ FENCED = re.compile(r"^```.*?^```", re.M | re.S)
 CODE_SPAN = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+LANDING = ROOT / "index.ipynb"  # what `make lab` opens: both editions' chapters
 
 
 def english(path):
@@ -275,13 +276,15 @@ def heading_ids(notebook):
 def link_problems(path, notebook):
     """Links in markdown cells must reach an existing file of the same edition and, with #anchor, a heading of it.
 
-    An English link into a tree the English edition does not have yet (``en/exercises/`` until the English
+    The landing page (``index.ipynb``) links both editions. An English link into a tree the English edition does not have yet (``en/exercises/`` until the English
     exercises are written) must name a file that the Chinese tree has.
     """
     import nbformat
 
     path = Path(path).resolve()
     edition_root, other = (ROOT / ENGLISH, None) if english(path) else (ROOT, ROOT / ENGLISH)
+    if path == LANDING:
+        other = None
     problems = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "markdown":
@@ -380,7 +383,8 @@ def _format_template(text):
     for literal, field, spec, conversion in parsed:
         parts[-1] += literal
         if field is not None:
-            keys.append(f"{field}!{conversion}:{spec}")
+            key = f"{field}!{conversion}:{spec}"
+            keys.append(f"{key}#{sum(k.startswith(key + '#') for k in keys)}")  # "{}" twice: two fields
             parts.append("")
     return parts, keys
 
