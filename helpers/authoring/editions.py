@@ -20,6 +20,7 @@ same thing:
 """
 import ast
 import copy
+import functools
 import hashlib
 import importlib
 import inspect
@@ -106,10 +107,13 @@ def cell_problems(zh, en):
 # --- code ---------------------------------------------------------------------------------------------------
 
 def parse(source):
-    """The Python of a code cell (IPython's %magics and !commands turned into calls first)."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    """The Python of a code cell (IPython's %magics and !commands turned into calls first, where there are any)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
 
-    return ast.parse(TransformerManager().transform_cell(source))
+        return ast.parse(TransformerManager().transform_cell(source))
 
 
 class _SetStringsAside(ast.NodeTransformer):
@@ -129,6 +133,7 @@ class _SetStringsAside(ast.NodeTransformer):
         return node
 
 
+@functools.lru_cache(maxsize=4096)
 def skeleton(source):
     """The code of a cell without its comments and texts, as ``ast.unparse`` writes it."""
     return ast.unparse(_SetStringsAside().visit(parse(source)))
@@ -159,16 +164,17 @@ def code_problems(zh, en):
 
 
 def _literal(text):
-    return repr(text) if isinstance(text, str) else "f-string " + repr("{}".join(text))
+    return repr(text) if isinstance(text, str) else "the f-string " + repr("{}".join(text))
 
 
 def _texts(zh_source, en_source):
     """The two cells' strings, paired: plain constants as str, f-strings as the list of their literal parts."""
-    return list(zip(_strings(parse(zh_source)), _strings(parse(en_source))))
+    return list(zip(_strings(zh_source), _strings(en_source)))
 
 
-def _strings(tree):
-    """Every str constant (str) and f-string (its literal parts between fields, a list), in a fixed order."""
+@functools.lru_cache(maxsize=4096)
+def _strings(source):
+    """Every str constant (str) and f-string (its literal parts between fields, a tuple), in a fixed order."""
     found = []
 
     def walk(node):
@@ -180,15 +186,15 @@ def _strings(tree):
                 else:
                     parts.append("")
                     walk(part.value)
-            found.append(parts)
+            found.append(tuple(parts))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             found.append(node.value)
         else:
             for child in ast.iter_child_nodes(node):
                 walk(child)
 
-    walk(tree)
-    return found
+    walk(parse(source))
+    return tuple(found)
 
 
 # --- untranslated text and fingerprints ---------------------------------------------------------------------
@@ -398,6 +404,14 @@ def cell_translations(zh_source, en_source):
 
 
 def catalogue_translations(modules):
+    """A fresh copy of ``_catalogues(modules)``, to add a notebook's own texts to."""
+    found = Translations()
+    found.update(_catalogues(tuple(modules)))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _catalogues(modules):
     """The bilingual texts of helper ``modules`` and of the helper modules they take names from.
 
     A catalogue is a ``{"zh": text, "en": text}`` dict, a ``{"zh": {key: text}, "en": {key: text}}`` dict of
