@@ -97,7 +97,7 @@ def markdown_of(path):
     return [cell.source for cell in load(path).cells if cell.cell_type == "markdown"]
 
 
-def prose(path):
+def prose_characters(path):
     return sum(len(source) for source in markdown_of(path))
 
 
@@ -107,7 +107,7 @@ def test_chapter_is_one_sitting(path):
 
 
 def test_first_eight_chapters_keep_to_the_prose_budget():
-    characters = sum(prose(path) for path in FIRST_EIGHT)
+    characters = sum(prose_characters(path) for path in FIRST_EIGHT)
     assert characters <= 42_000, f"{characters} characters of markdown in chapters 01-08"
 
 
@@ -120,13 +120,13 @@ ENGLISH_PER_CHINESE = 2.4
 
 
 def test_english_chapters_01_to_08_keep_to_their_prose_budget():
-    characters = sum(prose(path) for path in CHAPTERS_EN if path.stem[:2] <= "08")
+    characters = sum(prose_characters(path) for path in CHAPTERS_EN if path.stem[:2] <= "08")
     assert characters <= 84_000, f"{characters} characters of markdown in English chapters 01-08"
 
 
 @pytest.mark.parametrize("path", CHAPTERS_EN, ids=chapter_id)
 def test_english_chapter_is_not_much_longer_than_its_original(path):
-    english, chinese = prose(path), prose(ROOT / "notebooks" / path.name)
+    english, chinese = prose_characters(path), prose_characters(ROOT / "notebooks" / path.name)
     assert english <= ENGLISH_PER_CHINESE * chinese, \
         f"{english} characters of English markdown for {chinese} of Chinese ({english / chinese:.2f} per character)"
 

@@ -51,15 +51,15 @@ def english(path):
     return Path(path).resolve().is_relative_to(ROOT / ENGLISH)
 
 
-def pairs(root=ROOT):
+def pairs():
     """(Chinese path, English path) of every notebook in the mirrored trees, in order."""
-    return [(path, root / ENGLISH / tree / path.name) for tree in TREES for path in sorted((root / tree).glob("*.ipynb"))]
+    return [(path, ROOT / ENGLISH / tree / path.name) for tree in TREES for path in sorted((ROOT / tree).glob("*.ipynb"))]
 
 
-def orphans(root=ROOT):
+def orphans():
     """English notebooks without a Chinese original."""
-    return [path for tree in TREES for path in sorted((root / ENGLISH / tree).glob("*.ipynb"))
-            if not (root / tree / path.name).exists()]
+    return [path for tree in TREES for path in sorted((ROOT / ENGLISH / tree).glob("*.ipynb"))
+            if not (ROOT / tree / path.name).exists()]
 
 
 def fingerprint(source):
@@ -67,6 +67,7 @@ def fingerprint(source):
 
 
 def _without_fingerprint(metadata):
+    """A cell's metadata as the rule compares it: without the English cell's fingerprint."""
     metadata = copy.deepcopy(dict(metadata))
     ours = dict(metadata.get("autograd_course", {}))
     ours.pop(FINGERPRINT, None)
@@ -168,7 +169,7 @@ def _literal(text):
 
 
 def _texts(zh_source, en_source):
-    """The two cells' strings, paired: plain constants as str, f-strings as the list of their literal parts."""
+    """The two cells' strings, paired: plain constants as str, f-strings as the tuple of their literal parts."""
     return list(zip(_strings(zh_source), _strings(en_source)))
 
 
@@ -282,8 +283,8 @@ def heading_ids(notebook):
 def link_problems(path, notebook):
     """Links in markdown cells must reach an existing file of the same edition and, with #anchor, a heading of it.
 
-    The landing page (``index.ipynb``) links both editions. An English link into a tree the English edition does not have yet (``en/exercises/`` until the English
-    exercises are written) must name a file that the Chinese tree has.
+    The landing page (``index.ipynb``) links both editions. An English link into a tree the English edition does
+    not have yet (``en/exercises/`` until the English exercises are written) must name a file the Chinese tree has.
     """
     import nbformat
 
