@@ -5,7 +5,18 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test outputs env test-slow test-pythons
+# `make lab` opens the landing page (index.ipynb), which links both editions; `make lab EDITION=en` opens the
+# English chapter 1 directly, `make lab EDITION=zh` the Chinese one. Not LANG=en: every shell already exports
+# LANG (a locale such as C.UTF-8 or en_US.UTF-8), so make would read the user's locale as a choice of edition,
+# and a LANG=en on make's command line would be exported to JupyterLab and its kernels as an invalid locale.
+EDITION ?=
+FIRST_CHAPTER := notebooks/01_backward_basics.ipynb
+LAB_PAGE := $(if $(EDITION),$(if $(filter en,$(EDITION)),en/$(FIRST_CHAPTER),$(FIRST_CHAPTER)),index.ipynb)
+ifneq ($(filter-out en zh,$(EDITION)),)
+$(error EDITION must be en or zh (or left out for the page that links both), not "$(EDITION)")
+endif
+
+.PHONY: lab test test-en outputs env test-slow test-pythons
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -16,10 +27,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: env
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LAB_PAGE)
 
 test: env
 	$(BIN)/python -m pytest
+
+# nbval over the English chapters. `make test` executes only the Chinese ones and proves that the English
+# stored outputs follow from theirs (tests/test_editions.py); this executes the English code as well.
+test-en: env
+	$(BIN)/python -m pytest en/notebooks
 
 outputs: env
 	$(BIN)/autograd-course outputs

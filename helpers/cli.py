@@ -5,8 +5,8 @@ import os
 import sys
 
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
-COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.authoring.handout",
-                   "helpers.authoring.new_exercise", "helpers.grading")
+COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.authoring.editions",
+                   "helpers.authoring.handout", "helpers.authoring.new_exercise", "helpers.grading")
 
 
 def main(argv=None):

@@ -3,7 +3,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from test_notebooks import FENCED, HEADING, heading_id, markdown_of
+from helpers.authoring.editions import FENCED, HEADING, heading_id
+from test_notebooks import markdown_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "coverage.md"

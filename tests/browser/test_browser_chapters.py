@@ -5,6 +5,11 @@ render in JupyterLab with no error or stderr output, and the chapter's own widge
 student runs it, shows a live widget whose main control changes its output. Running every cell again here
 would only repeat nbval's work. One JupyterLab server, one chromium and one kernel per module (pytest-xdist's
 loadscope keeps a module on one worker); a screenshot per chapter goes to test-artifacts/browser/<notebook>.png.
+
+One English chapter is opened the same way from en/notebooks/: it runs its setup cell first, as a student does
+(``from helpers.en import`` makes the kernel speak English), and nothing on the page, stored outputs and live widget
+alike, may show a Chinese character (screenshot en-<notebook>.png). It shares the module's kernel and comes last:
+a Chinese chapter checked after it would pass as well, but its screenshot would show English widgets.
 """
 import glob
 import json
@@ -15,12 +20,15 @@ import urllib.request
 import nbformat
 import pytest
 
+from helpers.authoring.editions import CJK
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
 RUN_TIMEOUT_S = 180  # the widget cell takes a second or two alone; a loaded 2-core machine is far slower
 STDERR = "application/vnd.jupyter.stderr"  # tracebacks and plain stderr alike
 # AGC_BROWSER_NOTEBOOKS (a glob) runs other notebooks instead, e.g. a demo notebook while developing a widget.
 CHAPTERS = sorted(glob.glob(os.environ.get("AGC_BROWSER_NOTEBOOKS") or os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
+ENGLISH_CHAPTER = os.path.join(ROOT, "en", "notebooks", "02_zeroing_gradients.ipynb")  # its widget has words
 
 
 def _copy_without_outputs(source, folder):
@@ -33,12 +41,15 @@ def _copy_without_outputs(source, folder):
 
 
 def _copy_with_outputs(source, folder):
-    """The chapter as committed, less its saved widget state (the live widget replaces it)."""
+    """The chapter as committed, less its saved widget state (the live widget replaces it); the indexes of the
+    cells that set the English edition's language (``from helpers.en import``) and of the widget cell."""
     notebook = nbformat.read(source, as_version=4)
     notebook.metadata.pop("widgets", None)
+    os.makedirs(folder, exist_ok=True)
     nbformat.write(notebook, os.path.join(folder, os.path.basename(source)))
-    return next(index for index, cell in enumerate(notebook.cells)
-                if cell.cell_type == "code" and "_widget()" in cell.source)
+    widget = next(index for index, cell in enumerate(notebook.cells)
+                  if cell.cell_type == "code" and "_widget()" in cell.source)
+    return [index for index, cell in enumerate(notebook.cells[:widget]) if "from helpers.en import" in cell.source], widget
 
 
 def _wait(condition, timeout, what):
@@ -122,17 +133,25 @@ def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, br
     check_chapter(notebook, lab, browser, kernel)
 
 
-def check_chapter(notebook, lab, browser, kernel):
+@pytest.mark.skipif(bool(os.environ.get("AGC_BROWSER_NOTEBOOKS")), reason="AGC_BROWSER_NOTEBOOKS chose other notebooks")
+def test_an_english_chapter_renders_in_english_and_its_widget_responds(lab, browser, kernel):
+    check_chapter(ENGLISH_CHAPTER, lab, browser, kernel, folder="en/notebooks")
+
+
+def check_chapter(notebook, lab, browser, kernel, folder="notebooks"):
     name = os.path.basename(notebook)[:-6]
-    widget_cell = _copy_with_outputs(notebook, lab["dir"])
+    english = folder.startswith("en/")
+    shot = os.path.join(ARTIFACTS, f"{'en-' if english else ''}{name}.png")
+    setup_cells, widget_cell = _copy_with_outputs(notebook, os.path.join(os.path.dirname(lab["dir"]), folder))
     # JupyterLab connects a notebook it opens to the session already open for its path, and so to the kernel.
-    _api(lab, "sessions", {"path": f"notebooks/{name}.ipynb", "type": "notebook", "name": f"{name}.ipynb",
+    _api(lab, "sessions", {"path": f"{folder}/{name}.ipynb", "type": "notebook", "name": f"{name}.ipynb",
                            "kernel": {"id": kernel}}, "POST")
     os.makedirs(ARTIFACTS, exist_ok=True)
     page = browser.new_page()
     try:
         # A workspace of its own per chapter: JupyterLab would otherwise reopen the previous chapter's tab.
-        page.goto(f"{lab['url']}/lab/workspaces/{name}/tree/notebooks/{name}.ipynb?reset&token={lab['token']}",
+        workspace = f"{name}-en" if english else name
+        page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{folder}/{name}.ipynb?reset&token={lab['token']}",
                   timeout=120_000)
         page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
         page.locator(".jp-OutputArea-output").first.wait_for(state="attached", timeout=60_000)
@@ -140,7 +159,12 @@ def check_chapter(notebook, lab, browser, kernel):
         assert errors.count() == 0, f"{name}: error or stderr output:\n{errors.first.inner_text()[:2000]}"
 
         _wait(lambda: _kernel_idle(page), 180, "the kernel to start")  # a run sent before it is lost
-        cell = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(widget_cell)
+        cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        for index in setup_cells:
+            cells.nth(index).scroll_into_view_if_needed()
+            cells.nth(index).locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+        cell = cells.nth(widget_cell)
         cell.scroll_into_view_if_needed()
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
@@ -148,7 +172,7 @@ def check_chapter(notebook, lab, browser, kernel):
         try:
             controls.first.wait_for(state="visible", timeout=RUN_TIMEOUT_S * 1000)
         except Exception:
-            page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
+            page.screenshot(path=shot)
             pytest.fail(f"{name}: its widget cell shows no control with class agc-main-control "
                         f"(add the chapter's widget from helpers.chapters)", pytrace=False)
         assert errors.count() == 0, f"{name}: the widget cell failed:\n{errors.first.inner_text()[:2000]}"
@@ -160,6 +184,10 @@ def check_chapter(notebook, lab, browser, kernel):
         _wait(lambda: output.inner_html() != before, 60, "the widget's output to change")
         _wait(_settled(page, seconds=1), 60, "the kernel to settle after the widget moved")
         output.scroll_into_view_if_needed()
-        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"))
+        page.screenshot(path=shot)
+        if english:
+            shown = page.locator(".jp-NotebookPanel .jp-Notebook").first.inner_text()
+            chinese = CJK.search(shown)
+            assert not chinese, f"{name}: Chinese on the English page: {shown[max(0, chinese.start() - 60):chinese.end() + 60]!r}"
     finally:
         page.close()
