@@ -47,7 +47,8 @@ FAMILIES = {
                  "ch05.grad_of_f/mistake-1", "ch05.redesigned_flow/mistake-3", "ch06.sin_and_derivative/mistake-2",
                  "ch06.derivative_of/mistake-1", "ch06.weighted_backward/value-0", "ch07.second_derivative/mistake-2",
                  "ch07.grad_after_create_graph/value-16", "ch07.f_prime/mistake-5", "ch08.fixed_nonscalar/mistake-2",
-                 "ch08.fixed_backward_twice/mistake-2", "ch08.fixed_numpy/mistake-2", "ch08.retain_grad_value/value-6")},
+                 "ch08.fixed_backward_twice/mistake-2", "ch08.fixed_numpy/mistake-2",
+                 "ch08.retain_grad_value/value-6")},
     "chain_rule": {
         "zh": "链式法则少乘了一项", "en": "A factor of the chain rule left out", "section": "9.1",
         "keys": ("ch01.mean_grad/value-1.5", "ch09.cos2x/mistake-1", "ch09.cos2x/mistake-3",

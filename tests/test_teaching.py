@@ -23,7 +23,9 @@ def keys_of(exercise):
 
 
 def test_every_exercise_has_a_section_and_every_section_an_exercise():
-    assert set(SECTIONS) == set(EXERCISES)
+    assert not set(EXERCISES) - set(SECTIONS), \
+        f"add the section that teaches {sorted(set(EXERCISES) - set(SECTIONS))} to SECTIONS in content/teaching.py"
+    assert not set(SECTIONS) - set(EXERCISES), f"content/teaching.py: no exercise {sorted(set(SECTIONS) - set(EXERCISES))}"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

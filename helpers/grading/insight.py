@@ -27,6 +27,7 @@ from helpers.messages import CHECKER_MESSAGES, MESSAGES, say
 TOP = 5
 
 LIST_SEPARATOR = {"zh": "、", "en": ", "}
+COLON = {"zh": "：", "en": ": "}
 
 
 def t(key, lang, **fields):
@@ -41,6 +42,11 @@ def status_word(status, lang):
 
 def listed(items, lang):
     return LIST_SEPARATOR[lang].join(items)
+
+
+def counted(label, n, lang):
+    """``label (n)``, with the parentheses of the language."""
+    return f"{label}（{n}）" if lang == "zh" else f"{label} ({n})"
 
 
 def hint_text(hint, lang):
@@ -361,8 +367,16 @@ def _md_names(insight, students, lang):
     return md(listed([insight.who(s) for s in students], lang))
 
 
+def _family_line(family, lang):
+    return t("family_line", lang, count=family.count, students=len(family.students), exercises=len(family.shares))
+
+
+def _taught(link, lang, escape=str):
+    return f"{escape(t('teaches', lang))}{COLON[lang]}{link}" if link else ""
+
+
 def markdown(insight, lang, links, charts=()):
-    """summary.md: the same report as report.html; ``charts`` are the image files beside it."""
+    """summary.md: the same report as report.html; ``charts``: (file name beside it, alt text)."""
     table = lambda *cells: "| " + " | ".join(str(c) for c in cells) + " |"  # noqa: E731
     lines = [f"# {t('title', lang)}", "", header(insight, lang), ""]
     lines += [f"## {t('warnings', lang, n=len(insight.warnings))}", ""]
@@ -374,9 +388,9 @@ def markdown(insight, lang, links, charts=()):
     lines += ["", f"## {t('families', lang)}", ""]
     for family in insight.families:
         link = _md_link(links.section(family.section))
-        lines += [f"### {code_spans(family.titles[lang], md, lambda c: f'`{c}`')}: " + t("family_line", lang, count=family.count,
-                                                           students=len(family.students), exercises=len(family.shares)),
-                  "", f"{t('teaches', lang)}: {link}" if link else "", "",
+        title = code_spans(family.titles[lang], md, lambda c: f"`{c}`")
+        lines += [f"### {title}{COLON[lang]}{_family_line(family, lang)}",
+                  "", _taught(link, lang), "",
                   table(t("exercise", lang), t("times", lang), t("share", lang), t("who", lang)), "|---|---|---|---|"]
         lines += [table(md(m.exercise), f"{m.count}/{m.total}", _percent(m.share), _md_names(insight, m.students, lang))
                   for m in family.shares]
@@ -388,15 +402,15 @@ def markdown(insight, lang, links, charts=()):
     for number, m in enumerate(top, 1):
         link = _md_link(links.exercise(m.exercise))
         lines.append(f"{number}. **{md(m.exercise)}** `{m.key}`: {m.count}/{m.total} ({_percent(m.share)}): "
-                     f"{md(m.sentence)} ({t('who', lang)}: {_md_names(insight, m.students, lang)})"
-                     + (f" ({t('teaches', lang)}: {link})" if link else ""))
+                     f"{md(m.sentence)} ({t('who', lang)}{COLON[lang]}{_md_names(insight, m.students, lang)})"
+                     + (f" ({_taught(link, lang)})" if link else ""))
     if not top:
         lines.append(t("nothing", lang))
     lines += ["", f"## {t('statuses', lang)}", "", table(t("status", lang), t("times", lang)), "|---|---|"]
     lines += [table(md(status_word(s, lang)), n) for s, n in sorted(insight.statuses.items(),
                                                                     key=lambda i: _order(i[0]))]
-    for name in charts:
-        lines += ["", f"![{t('chart', lang) if 'misconception' in name else t('histogram', lang)}]({name})"]
+    for name, alt in charts:
+        lines += ["", f"![{alt}]({name})"]
     present = [s for s in STATUSES if insight.statuses[s]]
     lines += ["", f"## {t('rates', lang)}", "",
               table(t("exercise", lang), t("pass_rate", lang), *(md(status_word(s, lang)) for s in present)),
@@ -409,7 +423,7 @@ def markdown(insight, lang, links, charts=()):
     for e in insight.exercises:
         link = _md_link(links.exercise(e.exercise))
         share = (lambda n: _percent(n / e.total)) if e.total else (lambda n: "0%")  # noqa: E731
-        lines += ["", f"### `{e.exercise}`", "", f"{t('teaches', lang)}: {link}" if link else "", "",
+        lines += ["", f"### `{e.exercise}`", "", _taught(link, lang), "",
                   table(t("outcome", lang), t("count", lang), t("share", lang), t("who", lang), t("meaning", lang)),
                   "|---|---|---|---|---|", table(md(status_word("pass", lang)), e.passed, share(e.passed), "", "")]
         lines += [table(f"`{m.key}`", m.count, share(m.count), _md_names(insight, m.students, lang), md(m.sentence))
@@ -420,7 +434,8 @@ def markdown(insight, lang, links, charts=()):
                   for s, n in sorted(e.problems.items())]
     lines += ["", f"## {t('errors', lang)}", ""]
     if insight.errors:
-        lines += [table(t("hint", lang), t("times", lang), t("exercises", lang), t("meaning", lang)), "|---|---|---|---|"]
+        lines += [table(t("hint", lang), t("times", lang), t("exercises", lang), t("meaning", lang)),
+                  "|---|---|---|---|"]
         lines += [table(f"`{hint or '-'}`", n, md(", ".join(ids)), md(hint_text(hint, lang)))
                   for hint, n, ids, _ in insight.errors]
     else:
@@ -444,9 +459,9 @@ def _order(status):
 def roster_markdown(match, lang):
     if match is None:
         return ""
-    lines = ["", f"## {t('roster', lang)}", "", f"{t('unlisted', lang)}: "
+    lines = ["", f"## {t('roster', lang)}", "", f"{t('unlisted', lang)}{COLON[lang]}"
              + (", ".join(md(f) for f in match.unlisted) or t("nothing", lang)),
-             "", f"{t('absent', lang)}: "
+             "", f"{t('absent', lang)}{COLON[lang]}"
              + (", ".join(md(f"{s.display} ({s.id}, {s.folder})") for s in match.absent) or t("nothing", lang))]
     return "\n".join(lines) + "\n"
 
@@ -465,8 +480,8 @@ STYLE = """body{font-family:sans-serif;max-width:64em;margin:2em auto;color:#202
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #dadce0;padding:4px 8px;text-align:left;
 vertical-align:top}th{background:#f1f3f4}code{background:#f1f3f4;padding:1px 4px;border-radius:3px}
 ol.top li{margin:.4em 0}.share{font-weight:bold;color:#d93025}.muted{color:#5f6368}img{max-width:100%}
-.warnings li{margin:.3em 0}.warnings>li{margin-bottom:.8em}section.warn{background:#fef7e0;border-left:4px solid #f9ab00;
-padding:.2em 1em;margin:1em 0}.who{color:#1a73e8}"""
+.warnings li{margin:.3em 0}.warnings>li{margin-bottom:.8em}.who{color:#1a73e8}
+section.warn{background:#fef7e0;border-left:4px solid #f9ab00;padding:.2em 1em;margin:1em 0}"""
 
 
 def _html_names(insight, students, lang):
@@ -498,8 +513,8 @@ def page(insight, lang, links, charts=(), match=None):
                        for m in family.shares)
         title = code_spans(family.titles[lang], e, lambda c: f"<code>{e(c)}</code>")
         parts.append(f'<h3 data-family="{e(family.name)}">{title}</h3>'
-                     f'<p><span class="share">{e(t("family_line", lang, count=family.count, students=len(family.students), exercises=len(family.shares)))}</span>'
-                     + (f' · {e(t("teaches", lang))}: {link}' if link else "") + "</p>"
+                     f'<p><span class="share">{e(_family_line(family, lang))}</span>'
+                     + (f" · {_taught(link, lang, e)}" if link else "") + "</p>"
                      f"<table><tr><th>{e(t('exercise', lang))}</th><th>{e(t('times', lang))}</th>"
                      f"<th>{e(t('share', lang))}</th><th>{e(t('who', lang))}</th></tr>{rows}</table>")
     if not insight.families:
@@ -510,10 +525,11 @@ def page(insight, lang, links, charts=(), match=None):
         parts.append('<ol class="top">')
         for m in top:
             link = html_link(links.exercise(m.exercise))
-            parts.append(f'<li data-key="{e(m.exercise)}/{e(m.key)}"><code>{e(m.exercise)}</code> <code>{e(m.key)}</code> '
-                         f'<span class="share">{m.count}/{m.total} ({_percent(m.share)})</span>: {e(m.sentence)} '
-                         f"{_html_names(insight, m.students, lang)}"
-                         + (f' <span class="muted">({e(t("teaches", lang))}: {link})</span>' if link else "") + "</li>")
+            parts.append(f'<li data-key="{e(m.exercise)}/{e(m.key)}"><code>{e(m.exercise)}</code> '
+                         f'<code>{e(m.key)}</code> <span class="share">{m.count}/{m.total} '
+                         f'({_percent(m.share)})</span>: '
+                         f"{e(m.sentence)} {_html_names(insight, m.students, lang)}"
+                         + (f' <span class="muted">({_taught(link, lang, e)})</span>' if link else "") + "</li>")
         parts.append("</ol>")
     else:
         parts.append(f"<p>{e(t('nothing', lang))}</p>")
@@ -532,7 +548,7 @@ def page(insight, lang, links, charts=(), match=None):
                  f"<td>{_html_names(insight, x.students.get(s, ()), lang)}</td><td></td></tr>"
                  for s, n in [("todo", x.todo), *sorted(x.problems.items())]]
         parts.append(f'<h3 id="{e(x.exercise)}"><code>{e(x.exercise)}</code></h3>'
-                     + (f'<p class="muted">{e(t("teaches", lang))}: {link}</p>' if link else "") + "<table><tr>"
+                     + (f'<p class="muted">{_taught(link, lang, e)}</p>' if link else "") + "<table><tr>"
                      f"<th>{e(t('outcome', lang))}</th><th>{e(t('count', lang))}</th><th>{e(t('share', lang))}</th>"
                      f"<th>{e(t('who', lang))}</th><th>{e(t('meaning', lang))}</th></tr>" + "".join(rows) + "</table>")
     parts.append(f'<h2 id="errors">{e(t("errors", lang))}</h2>')
@@ -549,8 +565,9 @@ def page(insight, lang, links, charts=(), match=None):
     if insight.problems:
         parts.append(f"<table><tr><th>{e(t('student', lang))}</th><th>{e(t('status', lang))}</th>"
                      f"<th>{e(t('exercises', lang))}</th><th>{e(t('reason', lang))}</th></tr>")
-        parts += [f'<tr data-student="{e(student)}"><td>{e(insight.who(student))}</td><td>{e(status_word(status, lang))}'
-                  f"</td><td>{len(ids)}: {e(_shortened(ids, lang))}</td><td>{e(reason)}</td></tr>"
+        parts += [f'<tr data-student="{e(student)}"><td>{e(insight.who(student))}</td>'
+                  f"<td>{e(status_word(status, lang))}</td><td>{len(ids)}: {e(_shortened(ids, lang))}</td>"
+                  f"<td>{e(reason)}</td></tr>"
                   for student, status, ids, reason in insight.problems]
         parts.append("</table>")
     else:
@@ -579,7 +596,7 @@ def _svg(figure):
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "autograd-course"}), \
             warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Glyph … missing from font": measured with matplotlib's font, drawn by the browser's
+        warnings.simplefilter("ignore")  # "Glyph missing from font": measured in matplotlib's, drawn in the browser's
         figure.tight_layout()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
@@ -588,13 +605,16 @@ def _svg(figure):
 def histogram_svg(insight, lang):
     """The students' totals, one bar per score."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(6, 3.2))
     axes = figure.subplots()
     axes.hist(insight.totals, bins=[x - 0.5 for x in range(int(insight.most) + 2)], color="#1e8e3e", edgecolor="white")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(t("total_score", lang))
     axes.set_ylabel(t("of_students", lang))
-    axes.set_title(f"{t('histogram', lang)} ({insight.students})")
+    axes.set_title(counted(t('histogram', lang), insight.students, lang))
     return _svg(figure)
 
 

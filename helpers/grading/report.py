@@ -8,20 +8,21 @@ marks may have been lost first, then what to fix (each linked to the chapter sec
 what is not done, the passes folded away; never the hidden inputs or a solution. Every CSV cell is made safe
 for spreadsheets (``results.safe_cell``) and every student string escaped.
 """
-import html
 from collections import Counter
 
 from helpers.grading import export, insight
-from helpers.grading.insight import Links, by_student, e, html_link, listed, plain, status_word, warning_text
+from helpers.grading.insight import (COLON, Links, by_student, counted, e, html_link, listed, plain, status_word,
+                                     warning_text)
 from helpers.grading.results import csv_text, write_atomically
 from helpers.grading.statuses import BLANK, PROBLEMS, student_status
 from helpers.messages import say
 from helpers.checking.verdict import COLOURS, PROBLEM_SYMBOL, SYMBOLS
 
 PROBLEM_COLOURS = ("#f1f3f4", "#5f6368")
-FEEDBACK_STYLE = """body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#202124;line-height:1.45}
-.box{padding:6px 10px;margin:6px 0;border-left:4px solid}.warn{background:#fef7e0;border-left:4px solid #f9ab00;
-padding:.3em 1em;margin:1em 0}.muted{color:#5f6368}summary{cursor:pointer;font-size:1.2em;font-weight:bold;margin:1em 0}"""
+FEEDBACK_STYLE = """body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#202124;
+line-height:1.45}.box{padding:6px 10px;margin:6px 0;border-left:4px solid}.muted{color:#5f6368}
+.warn{background:#fef7e0;border-left:4px solid #f9ab00;padding:.3em 1em;margin:1em 0}
+summary{cursor:pointer;font-size:1.2em;font-weight:bold;margin:1em 0}"""
 
 
 def say_feedback(key, lang):
@@ -72,8 +73,7 @@ def _box(record, lang, links):
     background, border = COLOURS.get(status, PROBLEM_COLOURS)
     note = f"<br><i>{e(record['note'])}</i>" if record.get("note") else ""
     found = links.exercise(record["exercise"]) if status != "pass" else None
-    separator = "：" if lang == "zh" else ": "
-    taught = f'<br><span class="muted">{e(say_feedback("teaches", lang))}{separator}{html_link(found)}</span>' \
+    taught = f'<br><span class="muted">{e(say_feedback("teaches", lang))}{COLON[lang]}{html_link(found)}</span>' \
         if found else ""
     return (f'<div class="box" data-status="{e(status)}" style="border-color:{border};background:{background}">'
             f'<b>{SYMBOLS.get(status, PROBLEM_SYMBOL)} {e(record["exercise"])} · {e(say(status, lang))}'
@@ -90,7 +90,7 @@ def feedback_html(student, rows, lang, links=None, name=None):
     failed = [r for r in rows if r["status"] == "fail" or r["status"] in PROBLEMS]
     todo = [r for r in rows if r["status"] == "todo"]
     passed = [r for r in rows if r["status"] == "pass"]
-    separator = "：" if lang == "zh" else ": "
+    separator = COLON[lang]
     parts = [f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
              f"<title>{e(name)}{separator}{total:g}/{points:g}</title><style>{FEEDBACK_STYLE}</style></head><body>",
              f"<h1>{e(name)}</h1>",
@@ -101,13 +101,14 @@ def feedback_html(student, rows, lang, links=None, name=None):
         parts.append(f'<section class="warn" id="warnings"><h2>⚠ {e(say_feedback("read_first", lang))}</h2><ul>'
                      + "".join(f"<li>{e(text)}</li>" for text in warned) + "</ul></section>")
     if failed:
-        parts.append(f'<h2 id="to-fix">{e(say_feedback("to_fix", lang))} ({len(failed)})</h2>')
+        parts.append(f'<h2 id="to-fix">{e(counted(say_feedback("to_fix", lang), len(failed), lang))}</h2>')
         parts += [_box(r, lang, links) for r in failed]
     if todo:
-        parts.append(f'<h2 id="not-done">{e(say_feedback("not_done", lang))} ({len(todo)})</h2>')
+        parts.append(f'<h2 id="not-done">{e(counted(say_feedback("not_done", lang), len(todo), lang))}</h2>')
         parts += [_box(r, lang, links) for r in todo]
     if passed:
-        parts.append(f'<details id="correct"><summary>{e(say_feedback("correct", lang))} ({len(passed)})</summary>'
+        parts.append(f'<details id="correct"><summary>{e(counted(say_feedback("correct", lang), len(passed), lang))}'
+                     "</summary>"
                      + "".join(_box(r, lang, links) for r in passed) + "</details>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -129,8 +130,8 @@ def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(),
     for name, (_, svg) in charts.items():
         write_atomically(out / name, svg, mode="wb")
     links = Links(lang, out, course_url)
-    write_atomically(out / "summary.md", insight.markdown(analysis, lang, links, list(charts))
-                     + insight.roster_markdown(match, lang))
+    summary = insight.markdown(analysis, lang, links, [(name, alt) for name, (alt, _) in charts.items()])
+    write_atomically(out / "summary.md", summary + insight.roster_markdown(match, lang))
     write_atomically(out / "report.html", insight.page(analysis, lang, links, list(charts.values()), match))
 
 
@@ -159,7 +160,7 @@ def console(records, graded, seconds, out, lang, exports=(), names=None):
         for kind, students in warned.items():
             shown = [(names or {}).get(s, s) for s in dict.fromkeys(students)]
             more = f" {text('more', n=len(shown) - NAMES_SHOWN)}" if len(shown) > NAMES_SHOWN else ""
-            lines.append(f"  {text(kind)}{'：' if lang == 'zh' else ': '}{listed(shown[:NAMES_SHOWN], lang)}{more}")
+            lines.append(f"  {text(kind)}{COLON[lang]}{listed(shown[:NAMES_SHOWN], lang)}{more}")
     files = ["report.html", "summary.md", "grades.csv", text("pages", n=len(rows))] + [export.FILES[k] for k in exports]
     lines.append(text("files", out=out, files=listed(files, lang)))
     return plain("\n".join(lines))
