@@ -383,10 +383,16 @@ def test_check_command_exit_codes(tmp_path, capsys):
     broken.write_text("nope")
     assert cli.main(["check", str(broken), "--course", str(course)]) == 2
     wrong = tmp_path / os.fsdecode(b"ex02 \xff\xfe.ipynb")  # a file name that is not UTF-8
-    wrong.write_text(json.dumps(with_answer("ch02.no_zero", WRONG_NO_ZERO)), encoding="utf-8")
-    assert cli.main(["check", str(wrong), "--course", str(course), "--jobs", "1"]) == 1
+    notebook = with_answer("ch02.no_zero", WRONG_NO_ZERO)
+    unfilled = answer_cell(notebook, "ch02.sequence")
+    unfilled["source"] = "grad_after_three = ...\n"  # and the answer typed into a new cell below it
+    notebook["cells"].insert(notebook["cells"].index(unfilled) + 1, {"cell_type": "code", "metadata": {},
+                                                                     "source": "grad_after_three = 1.0\n"})
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    assert cli.main(["check", str(wrong), "--course", str(course), "--jobs", "1", "--lang", "en"]) == 1
     out = capsys.readouterr().out
-    assert "❌ ch02.no_zero" in out and "✅ ch02.three_grads" in out and "5/6 passed" in out
+    assert "❌ ch02.no_zero" in out and "✅ ch02.three_grads" in out and "4/6 passed" in out
+    assert "⚠️ The answer cell of ch02.sequence still holds ... (not answered), but cell " in out
     good = tmp_path / "good" / EX02
     good.parent.mkdir()
     good.write_text(json.dumps(load()), encoding="utf-8")

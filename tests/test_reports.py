@@ -420,3 +420,27 @@ def test_insight_from_records_alone():
     assert (exercise.total, exercise.passed, exercise.todo, dict(exercise.problems)) == (10, 5, 1, {"timeout": 1})
     assert [(m.key, m.count, m.share) for m in analysis.top] == [("value-18", 3, 0.3)]
     assert insight.md("<b>*x*</b> | [y](z)") == "&lt;b&gt;\\*x\\*&lt;/b&gt; \\| \\[y\\]\\(z\\)"
+
+
+def test_the_placeholder_and_an_answer_typed_elsewhere_are_read_from_the_cells(tmp_path):
+    from helpers.grading import notebooks
+
+    released = json.loads((ROOT / "exercises" / "ex09_custom_function.ipynb").read_text(encoding="utf-8"))
+    cos2x = next(c for c in released["cells"] if c["metadata"].get("autograd_course", {}).get("exercise"))
+    assert notebooks.unanswered(notebooks.source(cos2x), "Cos2x")  # a class whose backward is still ...
+    assert notebooks.unanswered("x = ...  # 填入你的答案\n", "x") and not notebooks.unanswered("x = 1\n", "x")
+    assert notebooks.unanswered('def f(x):\n    """doc"""\n    ...  # 在这里写你的代码\n', "f")
+    assert not notebooks.unanswered("def f(x):\n    return (x\n", "f")  # typed into, if broken
+    gone = notebook_with({})
+    gone["cells"] = [c for c in gone["cells"] if c["metadata"].get("autograd_course", {}).get("exercise")
+                     != "ch01.mean_grad"]
+    check = next(i for i, c in enumerate(gone["cells"])
+                 if c["metadata"].get("autograd_course", {}).get("check") == "ch01.mean_grad")
+    gone["cells"].insert(check, {"cell_type": "code", "metadata": {}, "source": "grad_value = 4.5", "outputs": []})
+    (tmp_path / EX01).write_text(json.dumps(gone), encoding="utf-8")
+    notebook = notebooks.read(tmp_path / EX01)
+    assert notebook.typed_elsewhere("ch01.mean_grad", "grad_value") == (check + 1, "grad_value = 4.5")
+    assert notebook.typed_elsewhere("ch01.nonleaf_grad", "answer") is None  # answered in its own cell
+    warning = {"kind": "outside_cell", "exercise": "ch01.mean_grad", "name": "grad_value", "cell": check + 1,
+               "line": "grad_value = 4.5", "gone": True}
+    assert "was deleted" in insight.warning_text(warning, "en") and "被删掉了" in insight.warning_text(warning, "zh")

@@ -69,7 +69,7 @@ def _plan(student, folder, course, fingerprint, lang):
         for exercise_id in course_notebook.ids:
             exercise = course.exercises[exercise_id]
             digest = chosen.digest if chosen else hashlib.sha256(listing.encode()).hexdigest()
-            planned = several + _typed_elsewhere(chosen, exercise)
+            planned = several + advisory(_typed_elsewhere, chosen, exercise)
             key = hashlib.sha256(f"{fingerprint}|{exercise_id}|{digest}|{planned}".encode()).hexdigest()[:32]
             job = Job(student, exercise, key, notebooks.shown(chosen.path.name) if chosen else None, warnings=planned)
             if chosen is None:
@@ -118,6 +118,14 @@ def _match(course_notebook, readable, names):
     listing = [[notebooks.shown(n.path.name), n.answered(names), round(n.mtime)] for n in ranked]
     return chosen, [{"kind": "several_notebooks", "notebook": course_notebook.filename, "why": why,
                      "graded": listing[0][0], "answered": listing[0][1], "listing": listing}]
+
+
+def advisory(find, *args):
+    """The warnings ``find`` finds, or none when it fails on a hostile cell: a warning may never cost a grade."""
+    try:
+        return find(*args)
+    except Exception:  # noqa: BLE001 -- e.g. a RecursionError or MemoryError on a cell built to break parsers
+        return []
 
 
 def _typed_elsewhere(chosen, exercise):
@@ -215,7 +223,7 @@ def _record(job, outcome, seconds):
                                                     if outcome["status"] in PROBLEMS else None)}
     if job.note:
         record["note"] = job.note
-    warnings = job.warnings + _borrowed(job, outcome)
+    warnings = job.warnings + advisory(_borrowed, job, outcome)
     if warnings:
         record["warnings"] = warnings
     return record
