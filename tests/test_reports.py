@@ -444,3 +444,21 @@ def test_the_placeholder_and_an_answer_typed_elsewhere_are_read_from_the_cells(t
     warning = {"kind": "outside_cell", "exercise": "ch01.mean_grad", "name": "grad_value", "cell": check + 1,
                "line": "grad_value = 4.5", "gone": True}
     assert "was deleted" in insight.warning_text(warning, "en") and "被删掉了" in insight.warning_text(warning, "zh")
+
+
+def test_the_rule_that_chooses_among_copies(tmp_path):
+    from helpers.grading import grade as grading, notebooks
+    from helpers.grading.course import CourseNotebook
+
+    course_notebook = CourseNotebook(EX01, "", list(RIGHT))
+    names = {i: EXERCISES[i].name for i in RIGHT}
+    write_student(tmp_path, "a", {}, saved=OLD)
+    write_student(tmp_path, "a", {}, name="copy.ipynb", saved=NEW)  # the same content: one notebook, no warning
+    same = [notebooks.read(p) for p in sorted((tmp_path / "a").iterdir())]
+    chosen, warned = grading._match(course_notebook, same, names)
+    assert chosen.path.name == "copy.ipynb" and warned == []
+    write_student(tmp_path, "b", {"ch01.mean_grad": "grad_value = 27.0\n"}, name="a copy.ipynb", saved=OLD)
+    write_student(tmp_path, "b", {}, saved=OLD)  # as many answers, as old: the course's file name wins
+    chosen, (warned,) = grading._match(course_notebook, [notebooks.read(p) for p in (tmp_path / "b").iterdir()],
+                                       names)
+    assert (chosen.path.name, warned["why"]) == (EX01, "same_name")
