@@ -229,7 +229,7 @@ def test_report_html_is_self_contained_and_ranked(graded):
         assert (graded["results"] / name).read_bytes().lstrip().startswith(b"<?xml")
 
 
-def test_chapter_links_resolve_from_the_results_folder(graded, tmp_path):
+def test_chapter_links_resolve_from_the_results_folder(graded):
     results, pages = graded["results"], {graded["results"]: graded["html"]}
     pages[results / "feedback"] = feedback(graded, "s04")
     checked = 0
@@ -242,11 +242,9 @@ def test_chapter_links_resolve_from_the_results_folder(graded, tmp_path):
             assert anchor in heading_ids(target), href
             checked += 1
     assert checked >= 10
-    report.write_all(tmp_path, ["ch01.mean_grad"], list(graded["records"].values()), "en", 1.0,
-                     course_url="https://example.org/course/")
-    shared = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert 'href="https://example.org/course/en/notebooks/01_backward_basics.ipynb#1.6-Where-the-gradient-4.5-comes' \
-           '-from"' in shared
+    label, href = insight.Links("zh", results, "https://example.org/course/").exercise("ch01.mean_grad")
+    assert (label, href) == ("第1章 §1.6 梯度 4.5 从哪里来",
+                             "https://example.org/course/notebooks/01_backward_basics.ipynb#1.6-梯度-4.5-从哪里来")
 
 
 def html_unescape(text):
@@ -398,7 +396,8 @@ def test_only_regrades_one_student_and_keeps_the_others(graded, tmp_path):
     submissions = tmp_path / "submissions"
     shutil.copytree(graded["submissions"], submissions)
     write_student(submissions, "s04", {})  # s04 fixed every answer
-    assert grade(submissions, "--out", results, "--course", graded["course"], "--lang", "en", "--only", "s04") == 0
+    assert grade(submissions, "--out", results, "--course", graded["course"], "--lang", "en", "--only", "s04",
+                 "--course-url", "https://example.org/course/") == 0
     after = (results / "results.jsonl").read_text(encoding="utf-8").splitlines()
     others_before = [line for line in graded["jsonl"].splitlines() if json.loads(line)["student"] != "s04"]
     assert [line for line in after if json.loads(line)["student"] != "s04"] == others_before
@@ -406,6 +405,9 @@ def test_only_regrades_one_student_and_keeps_the_others(graded, tmp_path):
     assert len(mine) == 5 and all(r["status"] == "pass" for r in mine)
     text = (results / "summary.md").read_text(encoding="utf-8")
     assert "| `value-27` | 1 | 6% | s05 |" in text.split("### `ch01.mean_grad`")[1]
+    shared = "https://example.org/course/en/notebooks/01_backward_basics.ipynb#1.6-Where-the-gradient-4.5-comes-from"
+    assert f'href="{shared}"' in (results / "report.html").read_text(encoding="utf-8")
+    assert f'href="{shared}"' in (results / "feedback" / "s05.html").read_text(encoding="utf-8")
     assert grade(submissions, "--out", tmp_path / "fresh", "--course", graded["course"], "--only", "s04") == 2
     assert grade(submissions, "--out", results, "--course", graded["course"], "--only", "nobody") == 2
 
