@@ -464,3 +464,18 @@ def test_the_rule_that_chooses_among_copies(tmp_path):
     chosen, (warned,) = grading._match(course_notebook, [notebooks.read(p) for p in (tmp_path / "b").iterdir()],
                                        names)
     assert (chosen.path.name, warned["why"]) == (EX01, "same_name")
+
+
+def test_a_borrowed_name_is_warned_about_from_the_checkers_own_key_too(tmp_path):
+    """When the checker itself flags a name taken from another cell (key ``…/outside_name``, no NameError raised),
+    the warning still names the cell that defines it."""
+    from helpers.grading import grade as grading, notebooks
+
+    write_student(tmp_path, "x", BORROWING, ADDED["xiaoqi"])
+    notebook = notebooks.read(tmp_path / "x" / EX01)
+    job = grading.Job("x", EXERCISES["ch01.grad_2xtx"], "k", EX01, answer=BORROWING["ch01.grad_2xtx"],
+                      cells=notebook.cells)
+    flagged = {"status": "fail", "detail": "…", "mistake": "ch01.grad_2xtx/outside_name"}
+    assert grading.advisory(grading._borrowed, job, flagged) == [
+        {"kind": "other_cell", "exercise": "ch01.grad_2xtx", "name": "SCALE", "cell": 5, "line": "SCALE = 2"}]
+    assert grading.advisory(grading._borrowed, job, {"status": "pass", "detail": "✅"}) == []
