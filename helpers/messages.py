@@ -90,12 +90,13 @@ CHECKER_MESSAGES = {  # what the checkers say about an answer
 
 GRADER_MESSAGES = {  # what the grader says about a submission it could not judge as usual
     # its statuses (pass, fail and todo are the checkers' headlines)
-    "invalid-notebook": {"zh": "notebook 无法读取", "en": "Unreadable notebook"},
+    "invalid-notebook": {"zh": "文件无法读取", "en": "Unreadable notebook"},
     "missing": {"zh": "没有找到答案", "en": "Answer not found"},
     "crashed": {"zh": "进程异常退出", "en": "The process ended abnormally"},
     "timeout": {"zh": "超时", "en": "Time limit exceeded"},
     "memory": {"zh": "内存超限", "en": "Memory limit exceeded"},
     "error": {"zh": "运行出错", "en": "Error while running"},
+    "blank": {"zh": "未作答", "en": "Nothing filled in"},  # a student's row: every answer cell still ``...``
     # the grader's reasons
     "no_notebook": {"zh": "没有找到包含这个练习的 notebook。", "en": "No notebook contains this exercise."},
     "broken_notebook": {"zh": "{file}：{reason}", "en": "{file}: {reason}"},
@@ -120,6 +121,39 @@ GRADER_MESSAGES = {  # what the grader says about a submission it could not judg
     "worker": {"zh": "评分进程意外结束（{why}）。", "en": "The grading process ended unexpectedly ({why})."},
     "no_exercises": {"zh": "没有找到任何练习（exercise 元数据）", "en": "no exercises found (exercise metadata)"},
     "cell_too_big": {"zh": "答案单元格太大（{size} 个字符）。", "en": "The answer cell is too large ({size} characters)."},
+    # where marks may be lost: said on the console, in the student's feedback and in the class report
+    "warn_several_notebooks": {
+        "zh": "{count} 个 notebook 都含有 {notebook} 的练习：{listing}。评分的是 {graded}，因为{why}。规则：选答过的题最多的那个，"
+              "一样多时选最后保存的。如果选错了，只提交一份，删掉其他副本。",
+        "en": "{count} notebooks hold the exercises of {notebook}: {listing}. {graded} was graded because {why}. The "
+              "rule: the one with the most answered cells, on a tie the one saved last. If that is the wrong one, "
+              "submit only one copy."},
+    "listed_notebook": {"zh": "{name}（答了 {answered} 题，{saved} 保存）", "en": "{name} ({answered} answered, saved {saved})"},
+    "why_answered": {"zh": "它答过的题最多（{answered} 题）", "en": "it has the most answered cells ({answered})"},
+    "why_newest": {"zh": "答过的题一样多，它是最后保存的", "en": "they answer as many cells, and it was saved last"},
+    "why_same_name": {"zh": "其他条件相同，它用的是原来的文件名", "en": "all else being equal, it has the original file name"},
+    "why_first_name": {"zh": "其他条件相同，它的文件名排在前面", "en": "all else being equal, its name sorts first"},
+    "warn_outside_cell": {
+        "zh": "{exercise} 的答案单元格还是 ...（未作答），但第 {cell} 个单元格（不是答案单元格）定义了 {name}：{line}。"
+              "评分只读带练习标记的答案单元格：把答案移进那个单元格，替换掉 ...，再提交。",
+        "en": "The answer cell of {exercise} still holds ... (not answered), but cell {cell}, which is not the answer "
+              "cell, defines {name}: {line}. Only the tagged answer cell is graded: move your answer into it, in "
+              "place of the ..., and submit again."},
+    "warn_outside_gone": {
+        "zh": "{exercise} 的答案单元格被删掉了，但第 {cell} 个单元格（不是答案单元格）定义了 {name}：{line}。评分只读带练习标记的"
+              "答案单元格：从一份新的练习 notebook 里把这个答案单元格复制回来，把答案写进去，再提交。",
+        "en": "The answer cell of {exercise} was deleted, but cell {cell}, which is not the answer cell, defines "
+              "{name}: {line}. Only the tagged answer cell is graded: copy that answer cell back from a fresh copy of "
+              "the exercise notebook, put your answer in it, and submit again."},
+    "warn_other_cell": {
+        "zh": "{exercise} 的答案用到了 {name}，它定义在第 {cell} 个单元格：{line}。评分时每个答案单元格只和第一个代码单元格"
+              "（导入 torch 的那个）一起单独运行，看不到其他单元格：把 {name} 的定义也写进这个答案单元格。",
+        "en": "The answer to {exercise} uses {name}, which cell {cell} defines: {line}. When grading, each answer "
+              "cell runs on its own after the first code cell (the one that imports torch) and sees no other cell: "
+              "put the definition of {name} into the answer cell too."},
+    "warn_blank": {"zh": "没有一道题作答：所有答案单元格都还是 ...（{files}）。是不是交了没做过的那份？",
+                   "en": "Nothing is filled in: every answer cell still holds ... ({files}). Was the unfilled copy "
+                         "submitted?"},
     # why a file is not a readable notebook
     "nb_symlink": {"zh": "是符号链接，不是文件（symbolic link）", "en": "a symbolic link, not a file"},
     "nb_unreadable": {"zh": "无法读取文件（{why}）", "en": "cannot be read ({why})"},
@@ -133,7 +167,82 @@ GRADER_MESSAGES = {  # what the grader says about a submission it could not judg
                    "en": "an old nbformat {version} notebook that cannot be converted ({error})"},
 }
 
-MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES}
+REPORT_MESSAGES = {  # what the class report, a student's feedback page and the terminal summary say
+    # the class report (report.html, summary.md)
+    "report_title": {"zh": "全班评分报告", "en": "Class report"},
+    "report_header": {"zh": "{students} 名学生 · {exercises} 道练习（{chapters}） · 平均分 {mean}/{most} · 评分用时 {seconds} 秒",
+                      "en": "{students} students · {exercises} exercises ({chapters}) · mean {mean}/{most} · graded "
+                            "in {seconds} s"},
+    "report_warnings": {"zh": "可能丢分的地方（{n} 名学生）", "en": "Where marks may be lost ({n} students)"},
+    "report_families": {"zh": "同一个误解（跨练习合并）", "en": "One misconception across exercises"},
+    "report_family_line": {"zh": "{count} 次 · {students} 名学生 · {exercises} 道练习",
+                           "en": "answers: {count} · students: {students} · exercises: {exercises}"},
+    "report_top": {"zh": "最常见的 {n} 个错误", "en": "The {n} most common mistakes"},
+    "report_teaches": {"zh": "讲解", "en": "Taught in"},
+    "report_histogram": {"zh": "总分分布", "en": "Total scores"},
+    "report_chart": {"zh": "每道练习的结果", "en": "Outcomes per exercise"},
+    "report_statuses": {"zh": "各状态的数量", "en": "Records per status"},
+    "report_per_exercise": {"zh": "按练习", "en": "Per exercise"},
+    "report_rates": {"zh": "每道练习的正确率", "en": "Pass rate per exercise"},
+    "report_pass_rate": {"zh": "正确率", "en": "pass rate"},
+    "report_outcome": {"zh": "结果", "en": "outcome"},
+    "report_key": {"zh": "错误代码", "en": "key"},
+    "report_count": {"zh": "人数", "en": "students"},
+    "report_times": {"zh": "次数", "en": "count"},
+    "report_share": {"zh": "占比", "en": "share"},
+    "report_meaning": {"zh": "学生看到的说明", "en": "what the students were told"},
+    "report_who": {"zh": "哪些学生", "en": "who"},
+    "report_errors": {"zh": "抛出的错误（按提示分组）", "en": "Errors raised, grouped by hint"},
+    "report_hint": {"zh": "提示", "en": "hint"},
+    "report_no_hint": {"zh": "（没有对应的提示）", "en": "(no matching hint)"},
+    "report_exercise": {"zh": "练习", "en": "exercise"},
+    "report_exercises": {"zh": "练习", "en": "exercises"},
+    "report_problems": {"zh": "评分问题（按学生）", "en": "Grading problems, by student"},
+    "report_student": {"zh": "学生", "en": "student"},
+    "report_status": {"zh": "状态", "en": "status"},
+    "report_reason": {"zh": "原因", "en": "reason"},
+    "report_nothing": {"zh": "没有。", "en": "None."},
+    "report_roster": {"zh": "名单核对", "en": "Roster"},
+    "report_unlisted": {"zh": "名单里没有的文件夹（记为缺交，不导出）", "en": "Folders not in the roster (status missing, not exported)"},
+    "report_absent": {"zh": "名单里没有提交文件夹的学生（记为缺交）", "en": "Roster students with no folder (status missing)"},
+    "report_section": {"zh": "第{chapter}章 §{number} {title}", "en": "Chapter {chapter}, §{number} {title}"},
+    "report_chapter": {"zh": "第{chapter}章", "en": "Chapter {chapter}"},
+    "report_total_score": {"zh": "总分", "en": "total score"},
+    "report_of_students": {"zh": "学生人数", "en": "students"},
+    "report_share_axis": {"zh": "学生占比", "en": "share of students"},
+    "report_mistake_legend": {"zh": "有名字的错误（错误代码）", "en": "named mistake (key)"},
+    "report_problem_legend": {"zh": "评分问题", "en": "grading problem"},
+    "report_more": {"zh": "等 {n} 道", "en": "and {n} more"},
+    # a student's feedback page
+    "feedback_score": {"zh": "得分", "en": "Score"},
+    "feedback_files": {"zh": "评分的文件", "en": "Files graded"},
+    "feedback_no_files": {"zh": "（没有找到练习 notebook）", "en": "(no exercise notebook found)"},
+    "feedback_read_first": {"zh": "请先看这里", "en": "Read this first"},
+    "feedback_to_fix": {"zh": "要改的", "en": "To fix"},
+    "feedback_not_done": {"zh": "尚未完成", "en": "Not done yet"},
+    "feedback_correct": {"zh": "正确", "en": "Correct"},
+    "feedback_teaches": {"zh": "讲解", "en": "Taught in"},
+    # the terminal after a run
+    "console_graded": {"zh": "评了 {students} 名学生、{notebooks} 个 notebook、{exercises} 道练习，用时 {seconds} 秒（每秒 {rate} 个 "
+                             "notebook）",
+                       "en": "graded {students} students, {notebooks} notebooks, {exercises} exercises in {seconds} "
+                             "s ({rate} notebooks/s)"},
+    "console_results": {"zh": "结果：{counts}", "en": "results: {counts}"},
+    "console_students": {"zh": "学生：{counts}", "en": "students: {counts}"},
+    "console_ok": {"zh": "正常", "en": "ok"},
+    "console_problem": {"zh": "有评分问题", "en": "with a grading problem"},
+    "console_warnings": {"zh": "⚠ {n} 名学生可能丢分（写在他们的反馈和 report.html 里）：",
+                         "en": "⚠ {n} students may lose marks (said in their feedback and in report.html):"},
+    "console_several_notebooks": {"zh": "几个 notebook 含有同样的练习", "en": "several notebooks hold the same exercises"},
+    "console_outside_cell": {"zh": "答案写在了答案单元格外面", "en": "an answer outside its answer cell"},
+    "console_other_cell": {"zh": "用到了别的单元格定义的名字", "en": "a name defined in another cell"},
+    "console_blank": {"zh": "没有作答", "en": "nothing filled in"},
+    "console_more": {"zh": "等 {n} 人", "en": "+{n} more"},
+    "console_files": {"zh": "文件：{out}/ 里的 {files}", "en": "files: {files} in {out}/"},
+    "console_pages": {"zh": "feedback/（{n} 页）", "en": "feedback/ ({n} pages)"},
+}
+
+MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **REPORT_MESSAGES}
 
 
 def language(lang=None):

@@ -212,7 +212,7 @@ def test_every_student_and_exercise_has_exactly_one_record(graded):
 def test_good_blank_and_wrong(graded):
     assert others_pass(graded, "good") and graded["rows"]["good"]["status"] == "ok"
     assert float(graded["rows"]["good"]["total"]) == len(IDS)
-    assert {status(graded, "blank", i) for i in IDS} == {"todo"}
+    assert {status(graded, "blank", i) for i in IDS} == {"todo"} and graded["rows"]["blank"]["status"] == "blank"
     assert status(graded, "wrong", "ch02.no_zero") == "fail" and others_pass(graded, "wrong", "ch02.no_zero")
     assert float(graded["rows"]["wrong"]["ch02.no_zero"]) == 0 and float(graded["rows"]["wrong"]["total"]) == 5
     assert others_pass(graded, "renamed"), "notebooks are matched by the exercise ids in their metadata"
@@ -298,8 +298,8 @@ def test_student_cannot_write_next_to_the_results(graded):
     assert "forger" not in (results / "grades.csv").read_text(encoding="utf-8")
     assert "forger" not in (results / "results.jsonl").read_text(encoding="utf-8")
     assert not (results.parent / "grades.csv").exists() and not Path("/tmp/forged-by-student.csv").exists()
-    assert sorted(p.name for p in results.iterdir()) == ["assignment.json", "feedback", "grades.csv", "histogram.png",
-                                                         "misconceptions.png", "report.html", "results.jsonl", "summary.md"]
+    assert sorted(p.name for p in results.iterdir()) == ["assignment.json", "feedback", "grades.csv", "histogram.svg",
+                                                         "misconceptions.svg", "report.html", "results.jsonl", "summary.md"]
 
 
 def test_reports(graded):
@@ -311,8 +311,8 @@ def test_reports(graded):
         page = (results / "feedback" / f"{student}.html").read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in page and "leaf.grad = None" not in page and solution not in page
     summary = (results / "summary.md").read_text(encoding="utf-8")
-    assert "| ch02.no_zero |" in summary and "timeout" in summary
-    assert (results / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| ch02.no\\_zero |" in summary and "| 超时 |" in summary
+    assert b"<svg" in (results / "histogram.svg").read_bytes()
 
 
 def test_rerun_after_interruption_keeps_and_reuses_records(tmp_path):
@@ -383,10 +383,16 @@ def test_check_command_exit_codes(tmp_path, capsys):
     broken.write_text("nope")
     assert cli.main(["check", str(broken), "--course", str(course)]) == 2
     wrong = tmp_path / os.fsdecode(b"ex02 \xff\xfe.ipynb")  # a file name that is not UTF-8
-    wrong.write_text(json.dumps(with_answer("ch02.no_zero", WRONG_NO_ZERO)), encoding="utf-8")
-    assert cli.main(["check", str(wrong), "--course", str(course), "--jobs", "1"]) == 1
+    notebook = with_answer("ch02.no_zero", WRONG_NO_ZERO)
+    unfilled = answer_cell(notebook, "ch02.sequence")
+    unfilled["source"] = "grad_after_three = ...\n"  # and the answer typed into a new cell below it
+    notebook["cells"].insert(notebook["cells"].index(unfilled) + 1, {"cell_type": "code", "metadata": {},
+                                                                     "source": "grad_after_three = 1.0\n"})
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    assert cli.main(["check", str(wrong), "--course", str(course), "--jobs", "1", "--lang", "en"]) == 1
     out = capsys.readouterr().out
-    assert "❌ ch02.no_zero" in out and "✅ ch02.three_grads" in out and "5/6 passed" in out
+    assert "❌ ch02.no_zero" in out and "✅ ch02.three_grads" in out and "4/6 passed" in out
+    assert "⚠️ The answer cell of ch02.sequence still holds ... (not answered), but cell " in out
     good = tmp_path / "good" / EX02
     good.parent.mkdir()
     good.write_text(json.dumps(load()), encoding="utf-8")

@@ -4,7 +4,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 from helpers import ROOT
@@ -24,6 +23,8 @@ def register(subparsers):
     grade.add_argument("--assignment", default="autograd-course", help="the grade column's name in --export files")
     grade.add_argument("--only", metavar="STUDENT", help="regrade only this student's folder into an existing --out, "
                                                          "keeping the other students' results")
+    grade.add_argument("--course-url", metavar="URL", help="where the course's chapters are published (the repository "
+                       "or site root): the report's and feedback's chapter links point there instead of relative paths")
     _limits(grade)
     grade.set_defaults(run=run_grade, environment=ENVIRONMENT, exit_now=True)
     check = subparsers.add_parser("check", help="像评分时一样检查一个 notebook / grade one notebook",
@@ -124,17 +125,13 @@ def run_grade(args):
         for entry in match.absent:
             print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
     try:
-        text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match,
-                                args.export, args.assignment)
+        report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match, args.export,
+                         args.assignment, course_url=args.course_url)
     except OSError as error:
         print(_unwritable(Unwritable(args.out, error, len(records))), file=sys.stderr)
         return 2
-    print(text)
-    counts = Counter(r["status"] for r in records)
-    notebooks = len({(r["student"], r["notebook"]) for r in records if r["notebook"]})
-    print(f"graded {len(students)} students, {notebooks} notebooks, {len(records)} exercises in {seconds:.1f} s "
-          f"({notebooks / seconds:.1f} notebooks/s): " + ", ".join(f"{n} {s}" for s, n in counts.most_common())
-          + f" -> {args.out}")
+    print(report.console(records, students, seconds, args.out, settings.lang, args.export,
+                         report.names_of(match)))
     return 0
 
 
@@ -204,7 +201,7 @@ def _check_options(args):
 
 def run_check(args):
     from helpers.grading import notebooks
-    from helpers.grading.insight import plain
+    from helpers.grading.insight import plain, student_warnings, warning_text
 
     shown = notebooks.shown(str(args.notebook))  # printable whatever bytes the file name holds
     try:
@@ -249,6 +246,8 @@ def run_check(args):
         separator = "：" if settings.lang == "zh" else ": "
         detail = plain(record["detail"])  # no terminal escapes from a student's error message
         print(f"{symbol} {record['exercise']} {say(record['status'], settings.lang)}{separator}{detail}")
+    for warning in student_warnings(mine):  # where marks may be lost: an answer outside its cell, a borrowed name
+        print(f"⚠️ {plain(warning_text(warning, settings.lang) or '')}")
     passed = sum(r["status"] == "pass" for r in mine)
     print(f"{passed}/{len(mine)} passed")
     return 0 if passed == len(mine) else 1

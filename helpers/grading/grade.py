@@ -8,8 +8,10 @@ the student's notebooks, are one task: a fresh child runs them, and no other stu
 """
 import hashlib
 import itertools
+import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import ROOT
@@ -23,6 +25,7 @@ from helpers.grading.statuses import PROBLEMS, problem_key
 from helpers.messages import say
 
 MAX_ANSWER = 200_000  # characters in one answer cell
+NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Job:
     record: dict = None
     answer: str = None
     note: str = None
+    cells: list = None  # the code cells of the student's notebook, to name the cell a borrowed name comes from
+    warnings: list = field(default_factory=list)  # where marks may be lost (``warnings_of``), decided when planned
 
 
 def plan(student, folder, course, fingerprint, lang):
@@ -60,12 +65,13 @@ def _plan(student, folder, course, fingerprint, lang):
                               + [f"{notebooks.shown(p.name)}:{d}" for p, _, d in broken]))
     jobs = []
     for course_notebook in course.notebooks:
-        chosen = _match(course_notebook, readable)
+        chosen, several = _match(course_notebook, readable, {i: course.exercises[i].name for i in course_notebook.ids})
         for exercise_id in course_notebook.ids:
             exercise = course.exercises[exercise_id]
             digest = chosen.digest if chosen else hashlib.sha256(listing.encode()).hexdigest()
-            key = hashlib.sha256(f"{fingerprint}|{exercise_id}|{digest}".encode()).hexdigest()[:32]
-            job = Job(student, exercise, key, notebooks.shown(chosen.path.name) if chosen else None)
+            planned = several + advisory(_typed_elsewhere, chosen, exercise)
+            key = hashlib.sha256(f"{fingerprint}|{exercise_id}|{digest}|{planned}".encode()).hexdigest()[:32]
+            job = Job(student, exercise, key, notebooks.shown(chosen.path.name) if chosen else None, warnings=planned)
             if chosen is None:
                 same_name = [b for b in broken if b[0].name == course_notebook.filename] or broken
                 if same_name:
@@ -81,7 +87,7 @@ def _plan(student, folder, course, fingerprint, lang):
                     job.record = problem("missing", say("not_code", lang, kind=other[-1].get("cell_type"))
                                           if other else say("no_cell", lang))
                 else:
-                    job.answer = notebooks.source(code[-1])
+                    job.answer, job.cells = notebooks.source(code[-1]), chosen.cells
                     if len(code) > 1:
                         job.note = say("duplicate", lang, count=len(code))
                     if len(job.answer) > MAX_ANSWER:
@@ -90,12 +96,58 @@ def _plan(student, folder, course, fingerprint, lang):
     return jobs
 
 
-def _match(course_notebook, readable):
-    """The student's notebook for this course notebook: most shared exercise ids, then the same file name."""
+def _match(course_notebook, readable, names):
+    """The student's notebook for this course notebook, and a warning when several hold its exercises.
+
+    The candidates are the notebooks that hold one of its exercise ids (or have its file name). The rule, which
+    the warning states: the most answered cells (not the released ``...``), then the newest, then the course's
+    file name, then the first name. Copies with the same content count as one."""
     wanted = set(course_notebook.ids)
-    scored = [(len(wanted & set(n.exercise_ids())), n.path.name == course_notebook.filename, n) for n in readable]
-    scored = [s for s in scored if s[0] or s[1]]
-    return max(scored, key=lambda s: s[:2])[2] if scored else None
+    candidates = [n for n in readable if wanted & set(n.exercise_ids()) or n.path.name == course_notebook.filename]
+    if not candidates:
+        return None, []
+    ranked = sorted(candidates, key=lambda n: (-n.answered(names), -n.mtime, n.path.name != course_notebook.filename,
+                                               os.fsencode(n.path.name)))
+    chosen, distinct = ranked[0], {n.digest for n in ranked}
+    if len(distinct) == 1:
+        return chosen, []
+    runner_up = ranked[1]
+    why = ("answered" if chosen.answered(names) > runner_up.answered(names) else
+           "newest" if chosen.mtime > runner_up.mtime else
+           "same_name" if chosen.path.name == course_notebook.filename != runner_up.path.name else "first_name")
+    listing = [[notebooks.shown(n.path.name), n.answered(names), round(n.mtime)] for n in ranked]
+    return chosen, [{"kind": "several_notebooks", "notebook": course_notebook.filename, "why": why,
+                     "graded": listing[0][0], "answered": listing[0][1], "listing": listing}]
+
+
+def advisory(find, *args):
+    """The warnings ``find`` finds, or none when it fails on a hostile cell: a warning may never cost a grade."""
+    try:
+        return find(*args)
+    except Exception:  # noqa: BLE001 -- e.g. a RecursionError or MemoryError on a cell built to break parsers
+        return []
+
+
+def _typed_elsewhere(chosen, exercise):
+    """The warning for an answer typed into another cell while the answer cell is unfilled or gone."""
+    found = chosen.typed_elsewhere(exercise.id, exercise.name) if chosen else None
+    return [{"kind": "outside_cell", "exercise": exercise.id, "name": exercise.name, "cell": found[0],
+             "line": found[1], "gone": not chosen.answers(exercise.id)[0]}] if found else []
+
+
+def _borrowed(job, outcome):
+    """The warning for an answer that uses a name only another cell of its notebook defines: the verdict's own
+    key for it when the checker gives one (``…/outside_name``), else a NameError whose name another cell defines."""
+    if not job.cells or job.answer is None:
+        return []
+    if str(outcome.get("mistake") or "").endswith("/outside_name"):
+        names = notebooks.free_names(job.answer)
+    else:
+        raised = NAME_ERROR.search(str(outcome.get("detail", "")))
+        names = {raised.group(1)} if raised else set()
+    found = notebooks.defining_cell(job.cells, job.answer, names) if names else None
+    return [{"kind": "other_cell", "exercise": job.exercise.id, "name": found[0], "cell": found[1],
+             "line": found[2]}] if found else []
 
 
 def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None, only=None):
@@ -171,4 +223,7 @@ def _record(job, outcome, seconds):
                                                     if outcome["status"] in PROBLEMS else None)}
     if job.note:
         record["note"] = job.note
+    warnings = job.warnings + advisory(_borrowed, job, outcome)
+    if warnings:
+        record["warnings"] = warnings
     return record
