@@ -37,37 +37,45 @@ def by_student(records):
     return rows
 
 
-def write_grades(path, exercise_ids, records, match=None):
-    """grades.csv: a row per student. With a roster: its id and name, a ``roster`` column, and a row with status
-    ``missing`` for each roster student with no folder (a folder not in the roster also gets status ``missing``)."""
+def write_grades(path, exercise_ids, records, match=None, gradebook=None):
+    """grades.csv: a row per student, then the assignment's rules (``Gradebook.columns``: total, points possible,
+    late days, penalty, final score, submission time and where it came from). With a roster: its id and name,
+    a ``roster`` column, and a row with status ``missing`` for each roster student with no submission (a folder
+    not in the roster also gets status ``missing``, unless the LMS download gave its id); without one, the name
+    the LMS download gives, if any."""
+    gradebook = gradebook or export.Gradebook.plain(records)
     students = by_student(records)
+    names = ["name"] if match is None and gradebook.names else []
     if match is None:
-        rows = [["student", *exercise_ids, "total", "status"]]
+        rows = [["student", *names, *exercise_ids, *gradebook.columns(), "status"]]
         for student, mine in students.items():
             scores = {r["exercise"]: r["score"] for r in mine}
-            rows.append([student, *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
+            rows.append([student, *([gradebook.names.get(student, "")] if names else []),
+                         *(export.points(scores.get(i, 0)) for i in exercise_ids), *gradebook.cells(student),
                          student_status(mine)])
     else:
-        rows = [["student", "id", "name", *exercise_ids, "total", "status", "roster"]]
+        rows = [["student", "id", "name", *exercise_ids, *gradebook.columns(), "status", "roster"]]
         for student, mine in students.items():
             scores = {r["exercise"]: r["score"] for r in mine}
             entry = match.roster.get(student)
-            rows.append([student, entry.id if entry else "", entry.display if entry else "",
-                         *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
-                         student_status(mine) if entry else "missing", "ok" if entry else "not in roster"])
+            rows.append([student, entry.id if entry else "", entry.display if entry else gradebook.names.get(student, ""),
+                         *(export.points(scores.get(i, 0)) for i in exercise_ids), *gradebook.cells(student),
+                         student_status(mine) if entry or gradebook.lms_ids else "missing",
+                         "ok" if entry else "not in roster"])
         for entry in match.absent:
-            rows.append([entry.folder, entry.id, entry.display, *("" for _ in exercise_ids), "0", "missing",
-                         "no submission folder"])
+            rows.append([entry.folder, entry.id, entry.display, *("" for _ in exercise_ids),
+                         *gradebook.cells(None), "missing", "no submission folder"])
     write_atomically(path, csv_text(rows))
 
 
-def write_feedback(folder, records, lang):
+def write_feedback(folder, records, lang, footers=None):
     folder.mkdir(exist_ok=True)
     for student, rows in by_student(records).items():
-        write_atomically(folder / f"{student}.html", feedback_html(student, rows, lang))
+        write_atomically(folder / f"{student}.html", feedback_html(student, rows, lang, (footers or {}).get(student)))
 
 
-def feedback_html(student, rows, lang):
+def feedback_html(student, rows, lang, footer=None):
+    """``footer``: the assignment's rules for this student (lateness, final score), a sentence each."""
     total = sum(r["score"] for r in rows)
     points = sum(r["points"] for r in rows)
     boxes = []
@@ -80,6 +88,7 @@ def feedback_html(student, rows, lang):
             f'<b>{SYMBOLS.get(status, PROBLEM_SYMBOL)} {html.escape(record["exercise"])} · {html.escape(say(status, lang))}'
             f' · {record["score"]:g}/{record["points"]:g}</b><br>{html.escape(record["detail"])}{note}</div>')
     title = f"{html.escape(student)}：{total:g}/{points:g}" if lang == "zh" else f"{html.escape(student)}: {total:g}/{points:g}"
+    boxes += [f"<p><b>{html.escape(line)}</b></p>" for line in footer or ()]
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f"<title>{title}</title></head>\n<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">"
             f"<h1>{title}</h1>\n" + "\n".join(boxes) + "\n</body></html>\n")
@@ -137,23 +146,24 @@ def _png(totals, most):
     return buffer.getvalue()
 
 
-def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(),
-              assignment="autograd-course"):
-    """Every report from ``records`` (results.jsonl); returns summary.md's text."""
+def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(), gradebook=None):
+    """Every report from ``records`` (results.jsonl, on the assignment's points: ``policy.apply``); returns
+    summary.md's text. ``gradebook`` holds the assignment's rules applied (without one, totals as graded)."""
+    gradebook = gradebook or export.Gradebook.plain(records)
     names = {f: s.display for f, s in match.roster.items()} if match else {}
     analysis = insight.analyse(exercise_ids, records, names)
     chart = out / "misconceptions.png"
-    write_grades(out / "grades.csv", exercise_ids, records, match)
-    write_feedback(out / "feedback", records, lang)
-    totals = {student: sum(r["score"] for r in mine) for student, mine in by_student(records).items()}
+    write_grades(out / "grades.csv", exercise_ids, records, match, gradebook)
+    write_feedback(out / "feedback", records, lang, gradebook.footers(lang))
     for kind in exports:
-        export.write(out, kind, match, totals, _totals(records)[1], assignment)
+        export.write(out, kind, match, gradebook, lang)
     text = (summary(exercise_ids, records, seconds) + insight.markdown(analysis, lang, chart.name)
-            + insight.roster_markdown(match, lang))
+            + insight.roster_markdown(match, lang) + gradebook.markdown(records, lang))
     write_atomically(out / "summary.md", text)
     write_histogram(out / "histogram.png", records)
     write_atomically(chart, insight.chart_png(analysis.chart_rows()), mode="wb")
     heading = (f"{analysis.students} {insight.t('students', lang)} · {insight.t('exercises', lang)}: "
                f"{', '.join(exercise_ids)}")
-    write_atomically(out / "report.html", insight.page(analysis, lang, chart.read_bytes(), match, heading))
+    page = insight.page(analysis, lang, chart.read_bytes(), match, heading)
+    write_atomically(out / "report.html", page.replace("</body>", gradebook.html(records, lang) + "</body>", 1))
     return text
