@@ -106,13 +106,6 @@ def _run_grade(args, source, recorded, semester):
         except (OSError, roster.RosterError) as error:
             print(f"autograd-course grade: {error}", file=sys.stderr)
             return 2
-    from helpers.grading.results import Unwritable
-
-    try:
-        semester.remember(args)
-    except (OSError, Unwritable) as error:
-        print(_unwritable(Unwritable(args.out, error)), file=sys.stderr)
-        return 2
     started = time.perf_counter()
     from helpers.grading.sandbox.pool import Pool
 
@@ -122,6 +115,7 @@ def _run_grade(args, source, recorded, semester):
     from helpers.exercises import EXERCISES
     from helpers.grading.course import CourseError
     from helpers.grading.grade import grade
+    from helpers.grading.results import Unwritable
 
     settings, bar = _settings(args), _ProgressBar()
     try:
@@ -152,6 +146,7 @@ def _run_grade(args, source, recorded, semester):
         for entry in match.absent:
             print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
     try:
+        semester.remember(args)
         text = report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match,
                                 args.export, gradebook)
     except OSError as error:

@@ -55,7 +55,8 @@ class Semester:
 
     @staticmethod
     def remember(args):
-        """Keep this run's options (and a copy of the assignment file) in RESULTS for the next run."""
+        """Keep this run's options (and a copy of the assignment file) in RESULTS for the next run: after grading,
+        so that a run stopped by a full disk has written nothing but results."""
         options = {}
         for option in REMEMBERED:
             value = getattr(args, option)
@@ -143,7 +144,7 @@ def _mismatch(args, semester):
 def _say(semester, args):
     """The layout found, what is not graded, and every student the rules name but the class lacks."""
     intake, policy = semester.intake, semester.policy
-    print(intake.describe(), file=sys.stderr)
+    print(intake.describe())
     for name, why in intake.ignored:
         print(f"not graded: {name}: {why}", file=sys.stderr)
     for submission in intake.submissions.values():
