@@ -207,6 +207,7 @@ def _grade(root):
     from helpers.grading import intake
     from helpers.grading.course import Course, Settings
     from helpers.grading.grade import grade
+    from helpers.grading.insight import md
     from helpers.grading.policy import Policy
     from helpers.grading.sandbox.pool import Pool
 
@@ -234,9 +235,11 @@ def _grade(root):
         staged.close()
     shown, standings = policy.apply(records, {key: submitted} if submitted else {}, "gradescope", settings.lang)
     standing = standings[key]
-    files = ", ".join(f"`{f}`" for f in staged.submissions[key].files) or "none"
+    files = ", ".join(md(f) for f in staged.submissions[key].files) or "none"
     lines = [f"autograd-course: {standing.final:.4g}/{standing.possible:g}", "",
              *policy.feedback_lines(standing, settings.lang), "", f"notebooks: {files}"]
+    if staged.ignored:
+        lines.append("not graded: " + ", ".join(f"{md(name)} ({md(why)})" for name, why in staged.ignored))
     return {"score": round(standing.final, 4), "output": "\n".join(lines), "output_format": "md",
             "visibility": "visible", "stdout_visibility": "hidden",
             "tests": [_test(number, record, settings.lang) for number, record in enumerate(shown, 1)]}

@@ -188,14 +188,14 @@ def _stage(source, zipped, layout, entries, keys=None):
         chosen = _choose(intake, entries, keys or {})
         total = 0
         for entry, submission, name in chosen:
-            total += min(entry.size, notebooks.MAX_BYTES + 1)
-            if total > MAX_TOTAL:
-                raise IntakeError(f"{notebooks.shown(str(source))} holds more than {MAX_TOTAL // 2**30} GiB of "
-                                  "notebooks; grade it in parts")
             folder = intake.folder / submission.key
             folder.mkdir(exist_ok=True)
             staged = _unique(folder, name)
-            problem = _write(entry, folder / staged)
+            problem, written = _write(entry, folder / staged)
+            total += written
+            if total > MAX_TOTAL:
+                raise IntakeError(f"{notebooks.shown(str(source))} holds more than {MAX_TOTAL // 2**30} GiB of "
+                                  "notebooks; grade it in parts")
             if problem:
                 intake.ignored.append(("/".join(entry.parts), problem))
                 continue
@@ -304,27 +304,27 @@ def _unique(folder, name):
 
 
 def _write(entry, path):
-    """Stage one entry at ``path``; the reason it could not be, or None."""
+    """Stage one entry at ``path``: (the reason it could not be, or None; the bytes written)."""
     if entry.kind == "symlink":
         os.symlink(os.devnull, path)  # never followed: the grader says "a symbolic link", as for one in a folder
-        return None
+        return None, 0
     if entry.kind == "fifo":
         os.mkfifo(path)
-        return None
+        return None, 0
     if entry.size > notebooks.MAX_BYTES:
         _sparse(path, entry.size)
-        return None
+        return None, 0
     try:
-        data = entry.read()
+        data = entry.read()  # at most MAX_BYTES + 1, whatever the entry claims
     except notebooks.InvalidNotebook as error:
-        return f"cannot be read ({error.reason('en')})"
+        return f"cannot be read ({error.reason('en')})", 0
     except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as error:
-        return f"cannot be read ({type(error).__name__}: {error})"
+        return f"cannot be read ({type(error).__name__}: {error})", 0
     if len(data) > notebooks.MAX_BYTES:  # a zip entry larger than it said
         _sparse(path, len(data))
-        return None
+        return None, 0
     path.write_bytes(data)
-    return None
+    return None, len(data)
 
 
 def _sparse(path, size):
