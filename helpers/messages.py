@@ -145,6 +145,8 @@ RULES_MESSAGES = {  # what a student reads of the assignment's rules (helpers.gr
     "final_score": {"zh": "最终得分：{final}/{possible}。", "en": "Final score: {final}/{possible}."},
     "overrides_heading": {"zh": "老师改分", "en": "Scores set by the instructor"},
     "late_heading": {"zh": "迟交", "en": "Late submissions"},
+    "override_columns": {"zh": "学生|练习|评分结果|改为|说明", "en": "student|exercise|graded|score|comment"},
+    "late_columns": {"zh": "学生|提交时间|截止时间|天数|扣分", "en": "student|submitted|due|days|penalty"},
 }
 
 MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **RULES_MESSAGES}

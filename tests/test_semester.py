@@ -182,8 +182,8 @@ def test_a_moodle_download_goes_back_as_a_worksheet_and_a_feedback_zip(tmp_path,
     results = tmp_path / "results"
     assert grade(download, "--out", results, "--course", course(tmp_path / "course"), "--assignment-file", rules,
                  "--submitted-at", tmp_path / "times.csv", "--export", "moodle") == 0
-    out, err = capsys.readouterr()
-    assert 'moodle.zip: zip in the layout Moodle "Download all submissions"' in out and ": 2 students, 2 notebooks" in out
+    err = capsys.readouterr().err
+    assert 'moodle.zip: zip in the layout Moodle "Download all submissions"' in err and ": 2 students, 2 notebooks" in err
     assert "not graded: Li Ming_502_assignsubmission_onlinetext_/onlinetext.html: not a notebook" in err
     assert "no submission time for 1 students, so no late penalty for them: 502" in err
     grades = {row[0]: row for row in rows_of(results / "grades.csv")}

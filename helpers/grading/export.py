@@ -23,6 +23,7 @@ a folder per student, by the roster (``--roster``). Every cell goes through ``sa
   folder ``Full Name_<participant id>_assignfeedback_file_`` per student holding ``feedback.html``).
 """
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ FILES = {"canvas": "canvas-import.csv", "moodle": "moodle-import.csv"}
 MOODLE_WORKSHEET, MOODLE_FEEDBACK = "moodle-grading-worksheet.csv", "moodle-feedback.zip"
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_COLUMNS = ["First name", "Last name", "ID number", "Email address"]
+OURS = re.compile(r"[0-9T:.+-]+")  # numbers and ISO times: nothing a Markdown table misreads
 WORKSHEET_COLUMNS = ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Last modified (grade)",
                      "Feedback comments"]
 
@@ -91,44 +93,37 @@ class Gradebook:
         """student -> the sentences under their feedback (lateness, extension, final score)."""
         return {s: self.policy.feedback_lines(standing, lang) for s, standing in self.standings.items()}
 
-    def markdown(self, records, lang):
-        """summary.md's sections on the rules: overrides and late work, by student."""
+    def rules_tables(self, records, lang):
+        """[(heading, columns, rows)] of the overrides and the late students: what the reports add."""
         overridden = [r for r in records if r.get("override")]
         late = [(s, st) for s, st in self.standings.items() if st.late_days]
-        lines = []
+        tables = []
         if overridden:
-            lines += ["", f"### {say('overrides_heading', lang)}", "", "| student | exercise | graded | score | comment |",
-                      "|---|---|---|---|---|"]
-            lines += [f"| {_md(r['student'])} | {_md(r['exercise'])} | {points(r['override']['graded'])} | "
-                      f"{points(r['score'])} | {_md(r['override']['comment'])} |" for r in overridden]
+            tables.append((say("overrides_heading", lang), say("override_columns", lang).split("|"),
+                           [[r["student"], r["exercise"], points(r["override"]["graded"]), points(r["score"]),
+                             r["override"]["comment"]] for r in overridden]))
         if late:
-            lines += ["", f"### {say('late_heading', lang)}", "", "| student | submitted | due | days | penalty |",
-                      "|---|---|---|---|---|"]
-            lines += [f"| {_md(s)} | {st.submitted.isoformat()} | {st.due.isoformat()} | {st.late_days} | "
-                      f"{points(st.penalty)} |" for s, st in late]
+            tables.append((say("late_heading", lang), say("late_columns", lang).split("|"),
+                           [[s, st.submitted.isoformat(), st.due.isoformat(), str(st.late_days), points(st.penalty)]
+                            for s, st in late]))
+        return tables
+
+    def markdown(self, records, lang):
+        """summary.md's sections on the rules: overrides and late work, by student."""
+        lines = []
+        for heading, columns, rows in self.rules_tables(records, lang):
+            lines += ["", f"### {heading}", "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+            lines += ["| " + " | ".join(cell if OURS.fullmatch(cell) else _md(cell) for cell in row) + " |"
+                      for row in rows]
         return "\n".join(lines) + ("\n" if lines else "")
 
     def html(self, records, lang):
         """report.html's sections on the rules: the same tables as ``markdown``."""
-        import html as escape
+        from html import escape
 
-        def table(heading, head, rows):
-            cells = "".join(f"<tr>{''.join(f'<td>{escape.escape(str(c))}</td>' for c in row)}</tr>" for row in rows)
-            return (f"<h2>{escape.escape(heading)}</h2><table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>"
-                    f"{cells}</table>")
-
-        overridden = [r for r in records if r.get("override")]
-        late = [(s, st) for s, st in self.standings.items() if st.late_days]
-        parts = []
-        if overridden:
-            parts.append(table(say("overrides_heading", lang), ["student", "exercise", "graded", "score", "comment"],
-                               [[r["student"], r["exercise"], points(r["override"]["graded"]), points(r["score"]),
-                                 r["override"]["comment"]] for r in overridden]))
-        if late:
-            parts.append(table(say("late_heading", lang), ["student", "submitted", "due", "days", "penalty"],
-                               [[s, st.submitted.isoformat(), st.due.isoformat(), st.late_days, points(st.penalty)]
-                                for s, st in late]))
-        return "".join(parts)
+        return "".join(f"<h2>{escape(heading)}</h2><table><tr>{''.join(f'<th>{escape(c)}</th>' for c in columns)}</tr>"
+                       + "".join(f"<tr>{''.join(f'<td>{escape(cell)}</td>' for cell in row)}</tr>" for row in rows)
+                       + "</table>" for heading, columns, rows in self.rules_tables(records, lang))
 
 
 def _md(value):

@@ -144,7 +144,8 @@ def _mismatch(args, semester):
 def _say(semester, args):
     """The layout found, what is not graded, and every student the rules name but the class lacks."""
     intake, policy = semester.intake, semester.policy
-    print(intake.describe())
+    if intake.scratch:  # a zip, or an LMS's layout (a folder per student, graded in place, is what it always was)
+        print(intake.describe(), file=sys.stderr)
     for name, why in intake.ignored:
         print(f"not graded: {name}: {why}", file=sys.stderr)
     for submission in intake.submissions.values():
