@@ -22,7 +22,6 @@ The root ``/autograder`` is read from ``$AUTOGRAD_COURSE_GRADESCOPE_ROOT`` when 
 """
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time

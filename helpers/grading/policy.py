@@ -33,8 +33,6 @@ from helpers.messages import say
 
 KEYS = {"name", "exercises", "points", "due", "late_penalty_per_day", "late_max_days", "extensions", "overrides",
         "canvas_assignment_id"}
-TIME_SOURCES = {"submitted-at": "--submitted-at", "zip": "the zip's entry times (UTC)",
-                "gradescope": "Gradescope's submission time"}
 
 
 class PolicyError(ValueError):
