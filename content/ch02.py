@@ -2,6 +2,7 @@
 import torch
 
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.parts import declare as declare_parts
 
 
 def vectors(generator):
@@ -177,3 +178,10 @@ EXERCISES = [
         ],
     ),
 ]
+
+# Partial credit (helpers/checking/parts.py): each of the three gradients is a third of the points.
+declare_parts(EXERCISES, "ch02.three_grads", [
+    ({"zh": "第 1 个梯度：(x²).sum() 的梯度 2x", "en": "gradient 1: of (x²).sum(), 2x"}, 1 / 3, 0),
+    ({"zh": "第 2 个梯度：(3x).sum() 的梯度 3", "en": "gradient 2: of (3x).sum(), 3"}, 1 / 3, 1),
+    ({"zh": "第 3 个梯度：sin(x).sum() 的梯度 cos x", "en": "gradient 3: of sin(x).sum(), cos x"}, 1 / 3, 2),
+])

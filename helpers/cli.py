@@ -6,7 +6,8 @@ import sys
 
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
 COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.authoring.editions",
-                   "helpers.authoring.handout", "helpers.authoring.new_exercise", "helpers.grading")
+                   "helpers.authoring.handout", "helpers.authoring.new_exercise", "helpers.grading",
+                   "helpers.grading.gradescope")
 
 
 def main(argv=None):

@@ -242,7 +242,24 @@ REPORT_MESSAGES = {  # what the class report, a student's feedback page and the 
     "console_pages": {"zh": "feedback/（{n} 页）", "en": "feedback/ ({n} pages)"},
 }
 
-MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **REPORT_MESSAGES}
+
+RULES_MESSAGES = {  # what a student reads of the assignment's rules (helpers.grading.policy)
+    "override_note": {"zh": "老师改为 {score} 分（评分结果 {graded} 分）：{comment}",
+                      "en": "Your instructor set this to {score} points (graded {graded}): {comment}"},
+    "parts_note": {"zh": "部分得分（{share}）：{parts}", "en": "Partial credit ({share}): {parts}"},
+    "extended_to": {"zh": "你的截止时间延长到 {due}。", "en": "Your due date was extended to {due}."},
+    "late_penalty": {"zh": "迟交 {days} 天（不足一天按一天算）：扣 {penalty} 分（每天 {rate}）。",
+                     "en": "Submitted {days} day(s) late (a started day counts): {penalty} points off ({rate} a day)."},
+    "late_zero": {"zh": "迟交 {days} 天，超过了 {most} 天的上限：这次作业记 0 分。",
+                  "en": "Submitted {days} days late, more than the {most} days allowed: this assignment scores 0."},
+    "final_score": {"zh": "最终得分：{final}/{possible}。", "en": "Final score: {final}/{possible}."},
+    "overrides_heading": {"zh": "老师改分", "en": "Scores set by the instructor"},
+    "late_heading": {"zh": "迟交", "en": "Late submissions"},
+    "override_columns": {"zh": "学生|练习|评分结果|改为|说明", "en": "student|exercise|graded|score|comment"},
+    "late_columns": {"zh": "学生|提交时间|截止时间|天数|扣分", "en": "student|submitted|due|days|penalty"},
+}
+
+MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **REPORT_MESSAGES, **RULES_MESSAGES}
 
 
 def language(lang=None):

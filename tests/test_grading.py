@@ -299,7 +299,8 @@ def test_student_cannot_write_next_to_the_results(graded):
     assert "forger" not in (results / "results.jsonl").read_text(encoding="utf-8")
     assert not (results.parent / "grades.csv").exists() and not Path("/tmp/forged-by-student.csv").exists()
     assert sorted(p.name for p in results.iterdir()) == ["assignment.json", "feedback", "grades.csv", "histogram.svg",
-                                                         "misconceptions.svg", "report.html", "results.jsonl", "summary.md"]
+                                                         "misconceptions.svg", "options.json", "report.html",
+                                                         "results.jsonl", "summary.md"]
 
 
 def test_reports(graded):

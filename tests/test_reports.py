@@ -362,7 +362,8 @@ def test_roster_rows_and_missing(graded):
     rows = {r["student"]: r for r in csv.DictReader((graded["results"] / "grades.csv").open(encoding="utf-8"))}
     assert list(next(csv.reader((graded["results"] / "grades.csv").open(encoding="utf-8")))) == \
         ["student", "id", "name", "ch01.leaf", "ch01.grad_2xtx", "ch01.mean_grad", "ch01.nonleaf_grad",
-         "ch01.int_arange", "total", "status", "roster"]
+         "ch01.int_arange", "total", "points_possible", "late_days", "penalty", "final", "submitted", "time_source",
+         "status", "roster"]
     assert rows["ghost"]["status"] == "missing" and rows["ghost"]["roster"] == "no submission folder"
     assert rows["ghost"]["id"] == "1099" and rows["ghost"]["total"] == "0"
     assert rows["unlisted"]["status"] == "missing" and rows["unlisted"]["roster"] == "not in roster"

@@ -14,14 +14,21 @@ from helpers.grading.environment import ENVIRONMENT
 def register(subparsers):
     grade = subparsers.add_parser("grade", help="给全班评分 / grade a class folder",
                                   description="Grade SUBMISSIONS/<student>/*.ipynb into RESULTS.")
-    grade.add_argument("submissions", type=Path, help="one folder per student")
-    grade.add_argument("--out", type=Path, required=True, help="results folder (reused on a rerun)")
-    grade.add_argument("--roster", type=Path, help="CSV mapping folder to student id and name "
-                                                   "(columns folder,id[,name,email,canvas_id,sis_login_id,section])")
+    grade.add_argument("submissions", type=Path, help="a folder or a zip: one folder per student, or a Canvas or "
+                                                      "Moodle download")
+    grade.add_argument("--out", type=Path, required=True, help="results folder (reused on a rerun, with its options)")
+    grade.add_argument("--roster", type=Path, help="CSV mapping each student's key to id and name (columns folder,id"
+                                                   "[,name,email,canvas_id,sis_login_id,section]), or Canvas' "
+                                                   "gradebook export")
     grade.add_argument("--export", action="append", choices=("canvas", "moodle"), default=[],
-                       help="also write the LMS gradebook import CSV (needs --roster; repeat for both)")
-    grade.add_argument("--assignment", default="autograd-course", help="the grade column's name in --export files")
-    grade.add_argument("--only", metavar="STUDENT", help="regrade only this student's folder into an existing --out, "
+                       help="also write the LMS files (needs --roster, or that LMS's download; repeat for both)")
+    grade.add_argument("--assignment", default=None, help="the grade column's name in --export files (default: "
+                                                          "the assignment file's name, else autograd-course)")
+    grade.add_argument("--assignment-file", type=Path, help="assignment.toml: exercises, points, due date, late "
+                                                            "penalty, extensions, overrides (see README)")
+    grade.add_argument("--submitted-at", type=Path, help="CSV student,time (ISO 8601 with offset): submission "
+                                                         "times (default: a zip's entry times)")
+    grade.add_argument("--only", metavar="STUDENT", help="regrade only this student into an existing --out, "
                                                          "keeping the other students' results")
     grade.add_argument("--course-url", metavar="URL", help="where the course's chapters are published (the repository "
                        "or site root): the report's and feedback's chapter links point there instead of relative paths")
@@ -36,8 +43,8 @@ def register(subparsers):
 
 def _limits(parser):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="grading workers (default: CPUs)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
-    parser.add_argument("--memory", type=int, default=1024, help="MB of memory per exercise (default 1024)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default 10)")
+    parser.add_argument("--memory", type=int, default=None, help="MB of memory per exercise (default 1024)")
     parser.add_argument("--course", type=Path, default=None,
                         help="the assignment: an assignment.json (from `handout`) or a folder of released exercise "
                              "notebooks (default: for grade, RESULTS/assignment.json when regrading, else exercises/)")
@@ -50,16 +57,14 @@ def _settings(args):
     from helpers.grading.course import Settings
     from helpers.messages import language
 
-    return Settings(timeout=args.timeout, memory_mb=args.memory, jobs=max(1, args.jobs), lang=language(args.lang),
-                    run_limit=args.run_limit)
+    return Settings(timeout=args.timeout if args.timeout is not None else 10.0,
+                    memory_mb=args.memory if args.memory is not None else 1024, jobs=max(1, args.jobs),
+                    lang=language(args.lang), run_limit=args.run_limit)
 
 
 def run_grade(args):
     from helpers.grading.course import ASSIGNMENT
 
-    if not args.submissions.is_dir():
-        print(f"autograd-course grade: {args.submissions} is not a folder", file=sys.stderr)
-        return 2
     # A regrade grades what the class was given (recorded in RESULTS at its first grade), not what the course
     # has become since; --course names another assignment.
     recorded = args.out / ASSIGNMENT
@@ -69,10 +74,30 @@ def run_grade(args):
         return 2
     if source == recorded:
         print(f"grading the assignment recorded in {recorded} (name another with --course)", file=sys.stderr)
-    problem = _check_options(args)
-    if problem:
-        print(f"autograd-course grade: {problem}", file=sys.stderr)
+    semester = _semester(args, source)
+    if semester is None:
         return 2
+    try:
+        return _run_grade(args, source, recorded, semester)
+    finally:
+        semester.close()
+
+
+def _semester(args, source):
+    """The submissions read in whatever layout the LMS gave, the assignment file's rules, the options reused
+    from RESULTS; None after saying in one line why not."""
+    from helpers.grading import semester
+    from helpers.grading.course import Course, CourseError
+
+    try:
+        semester.recall(args)
+        return semester.prepare(args, list(Course.load(source).exercises))
+    except (semester.SemesterError, CourseError) as error:
+        print(f"autograd-course grade: {error}", file=sys.stderr)
+    return None
+
+
+def _run_grade(args, source, recorded, semester):
     match = None
     if args.roster:
         from helpers.grading import roster
@@ -82,10 +107,6 @@ def run_grade(args):
         except (OSError, roster.RosterError) as error:
             print(f"autograd-course grade: {error}", file=sys.stderr)
             return 2
-    problem = _course_problem(source)
-    if problem:
-        print(f"autograd-course grade: {problem}", file=sys.stderr)
-        return 2
     started = time.perf_counter()
     from helpers.grading.sandbox.pool import Pool
 
@@ -100,8 +121,8 @@ def run_grade(args):
     settings, bar = _settings(args), _ProgressBar()
     try:
         _pin_assignment(source, recorded, EXERCISES)
-        course, students, records = grade(args.submissions, args.out, recorded, EXERCISES, settings, bar, pool,
-                                          only=args.only)
+        course, students, records = grade(semester.folder, args.out, recorded, EXERCISES, settings, bar, pool,
+                                          only=args.only, exercises=semester.selection)
     except (KeyboardInterrupt, CourseError, Unwritable) as error:
         pool.__exit__(type(error), None, None)
         bar.close()
@@ -116,17 +137,19 @@ def run_grade(args):
         return 130
     bar.close()
     seconds = time.perf_counter() - started
-    _fingerprint_assignment(course, recorded)
+    _fingerprint_assignment(course.released or course, recorded)
+    records, gradebook = semester.gradebook(records, settings.lang, args.assignment)
     if args.roster:
-        graded = sorted({r["student"] for r in records} | set(_folders(args.submissions)))
+        graded = sorted({r["student"] for r in records} | set(semester.students))
         match = roster.Match.of(entries, graded)
         for folder in match.unlisted:
-            print(f"not in the roster (status missing): {folder}", file=sys.stderr)
+            print(f"not in the roster{'' if gradebook.lms_ids else ' (status missing)'}: {folder}", file=sys.stderr)
         for entry in match.absent:
             print(f"no submission folder (status missing): {entry.folder} ({entry.id})", file=sys.stderr)
     try:
+        semester.remember(args)
         report.write_all(args.out, list(course.exercises), records, settings.lang, seconds, match, args.export,
-                         args.assignment, course_url=args.course_url)
+                         gradebook, course_url=args.course_url)
     except OSError as error:
         print(_unwritable(Unwritable(args.out, error, len(records))), file=sys.stderr)
         return 2
@@ -179,24 +202,6 @@ def _unwritable(error):
         "the results already written are kept"
     return (f"autograd-course grade: cannot write {error.path}: {error.strerror}; {kept}: free some space and run "
             "the same command again to continue")
-
-
-def _folders(submissions):
-    from helpers.grading import notebooks
-
-    return list(notebooks.student_folders(submissions))
-
-
-def _check_options(args):
-    """Why the options cannot work together, or None."""
-    if args.export and not args.roster:
-        return "--export needs --roster (the LMS matches students by the roster's ids)"
-    if args.only is not None:
-        if args.only not in _folders(args.submissions):
-            return f"--only: {args.submissions / args.only} is not a student folder"
-        if not (args.out / "results.jsonl").is_file():
-            return f"--only regrades into an existing results folder; {args.out / 'results.jsonl'} does not exist"
-    return None
 
 
 def run_check(args):

@@ -41,6 +41,7 @@ class Course:
     exercises: dict  # id -> Exercise, in course order
     setups: dict = field(default_factory=dict)  # id -> setup source
     recorded: dict = field(default_factory=dict)  # id -> fingerprint, when loaded from an assignment.json
+    released: object = None  # the whole assignment, when this is the part of it that an assignment file grades
     _fingerprints: dict = field(default=None, repr=False)
 
     @classmethod
@@ -90,6 +91,14 @@ class Course:
                 course.exercises[exercise_id], course.setups[exercise_id] = (registry or {}).get(exercise_id), setup
                 course.recorded[exercise_id] = recorded
         return course
+
+    def subset(self, ids):
+        """The part of this assignment that grades only ``ids``, in the assignment's order."""
+        keep = set(ids)
+        kept = [CourseNotebook(n.filename, n.setup, [i for i in n.ids if i in keep]) for n in self.notebooks]
+        return Course([n for n in kept if n.ids], {i: e for i, e in self.exercises.items() if i in keep},
+                      {i: s for i, s in self.setups.items() if i in keep},
+                      {i: f for i, f in self.recorded.items() if i in keep}, released=self)
 
     def fingerprints(self):
         """id -> the exercise's fingerprint now (computed once: it runs the exercise on its public inputs)."""

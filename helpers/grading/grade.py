@@ -150,14 +150,17 @@ def _borrowed(job, outcome):
              "line": found[2]}] if found else []
 
 
-def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None, only=None):
+def grade(submissions, out, course_folder, registry, settings, progress=None, pool=None, only=None, exercises=None):
     """Grade every student folder in ``submissions``; return (course, students, one record per job).
 
     ``pool`` may be a ``Pool`` started earlier (its workers import torch while this process does too).
-    Students are planned one by one as the workers ask for more, so grading starts at once.
+    Students are planned one by one as the workers ask for more, so grading starts at once. ``exercises``
+    (ids) grades only those of the assignment (an assignment file's subset).
     """
     submissions, out = Path(submissions), Path(out)
     course = Course.load(course_folder, registry)
+    if exercises is not None:
+        course = course.subset(exercises)
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(course_folder, settings)
     folders = notebooks.student_folders(submissions)  # every real folder, dot-leading and oddly named ones too
@@ -226,4 +229,6 @@ def _record(job, outcome, seconds):
     warnings = job.warnings + advisory(_borrowed, job, outcome)
     if warnings:
         record["warnings"] = warnings
+    if outcome.get("parts"):
+        record["parts"] = outcome["parts"]
     return record

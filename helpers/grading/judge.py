@@ -78,6 +78,8 @@ class Judge:
                 verdict = exercise.judge(observation, self.seeds[exercise.id], lang)
                 self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail, "mistake": verdict.mistake,
                                          "score": verdict.score * exercise.points}
+                self.cache[cache_key].update(_partial_credit(exercise, observation, self.seeds[exercise.id], lang,
+                                                             verdict))
             except Exception as error:  # noqa: BLE001 -- a forged observation of the wrong shape
                 self.cache[cache_key] = problem("error", say("malformed", lang, why=type(error).__name__))
         return dict(self.cache[cache_key])
@@ -91,6 +93,14 @@ class Judge:
             return problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=error))
         where = say("line", lang, line=report["line"]) if isinstance(report.get("line"), int) else ""
         return problem("error", say("cell_raised", lang, error=error, where=where))
+
+
+def _partial_credit(exercise, observation, seed, lang, verdict):
+    """The score and the parts earned, for a failing answer to an exercise that declares parts (else nothing)."""
+    from helpers.checking.parts import credit
+
+    earned = credit(exercise, observation, seed, lang, verdict)
+    return {"score": earned[0] * exercise.points, "parts": earned[1]} if earned else {}
 
 
 def _encoded(inputs):

@@ -29,27 +29,34 @@ def say_feedback(key, lang):
     return say(f"feedback_{key}", lang)
 
 
-def write_grades(path, exercise_ids, records, match=None):
-    """grades.csv: a row per student. With a roster: its id and name, a ``roster`` column, and a row with status
-    ``missing`` for each roster student with no folder (a folder not in the roster also gets status ``missing``)."""
+def write_grades(path, exercise_ids, records, match=None, gradebook=None):
+    """grades.csv: a row per student, then the assignment's rules (``Gradebook.columns``: total, points possible,
+    late days, penalty, final score, submission time and where it came from). With a roster: its id and name,
+    a ``roster`` column, and a row with status ``missing`` for each roster student with no submission (a folder
+    not in the roster also gets status ``missing``, unless the LMS download gave its id); without one, the name
+    the LMS download gives, if any."""
+    gradebook = gradebook or export.Gradebook.plain(records)
     students = by_student(records)
+    names = ["name"] if match is None and gradebook.names else []
     if match is None:
-        rows = [["student", *exercise_ids, "total", "status"]]
+        rows = [["student", *names, *exercise_ids, *gradebook.columns(), "status"]]
         for student, mine in students.items():
             scores = {r["exercise"]: r["score"] for r in mine}
-            rows.append([student, *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
+            rows.append([student, *([gradebook.names.get(student, "")] if names else []),
+                         *(export.points(scores.get(i, 0)) for i in exercise_ids), *gradebook.cells(student),
                          student_status(mine)])
     else:
-        rows = [["student", "id", "name", *exercise_ids, "total", "status", "roster"]]
+        rows = [["student", "id", "name", *exercise_ids, *gradebook.columns(), "status", "roster"]]
         for student, mine in students.items():
             scores = {r["exercise"]: r["score"] for r in mine}
             entry = match.roster.get(student)
-            rows.append([student, entry.id if entry else "", entry.display if entry else "",
-                         *(f"{scores.get(i, 0):g}" for i in exercise_ids), f"{sum(scores.values()):g}",
-                         student_status(mine) if entry else "missing", "ok" if entry else "not in roster"])
+            rows.append([student, entry.id if entry else "", entry.display if entry else gradebook.names.get(student, ""),
+                         *(export.points(scores.get(i, 0)) for i in exercise_ids), *gradebook.cells(student),
+                         student_status(mine) if entry or gradebook.lms_ids else "missing",
+                         "ok" if entry else "not in roster"])
         for entry in match.absent:
-            rows.append([entry.folder, entry.id, entry.display, *("" for _ in exercise_ids), "0", "missing",
-                         "no submission folder"])
+            rows.append([entry.folder, entry.id, entry.display, *("" for _ in exercise_ids),
+                         *gradebook.cells(None), "missing", "no submission folder"])
     write_atomically(path, csv_text(rows))
 
 
@@ -60,12 +67,14 @@ def names_of(match):
     return {folder: f"{s.display} ({s.id})" if s.id else s.display for folder, s in match.roster.items()}
 
 
-def write_feedback(folder, records, lang, names=None, course_url=None):
+def write_feedback(folder, records, lang, names=None, course_url=None, footers=None):
+    """``footers``: student -> the assignment's rules for them (lateness, final score), a sentence each."""
     folder.mkdir(exist_ok=True)
     links = Links(lang, folder, course_url)
     for student, rows in by_student(records).items():
         write_atomically(folder / f"{student}.html", feedback_html(student, rows, lang, links, (names or {})
-                                                                   .get(student, student)))
+                                                                   .get(student, student),
+                                                                   (footers or {}).get(student)))
 
 
 def _box(record, lang, links):
@@ -80,8 +89,9 @@ def _box(record, lang, links):
             f' · {record["score"]:g}/{record["points"]:g}</b><br>{e(record["detail"])}{note}{taught}</div>')
 
 
-def feedback_html(student, rows, lang, links=None, name=None):
-    """One student's page: name and files, warnings, then failures and problems, todo, and the passes folded."""
+def feedback_html(student, rows, lang, links=None, name=None, footer=None):
+    """One student's page: name and files, warnings, then failures and problems, todo, and the passes folded;
+    ``footer``: the assignment's rules for this student (lateness, final score), a sentence each."""
     links = links or Links(lang, ".")
     name = name or student
     total, points = sum(r["score"] for r in rows), sum(r["points"] for r in rows)
@@ -110,29 +120,32 @@ def feedback_html(student, rows, lang, links=None, name=None):
         parts.append(f'<details id="correct"><summary>{e(counted(say_feedback("correct", lang), len(passed), lang))}'
                      "</summary>"
                      + "".join(_box(r, lang, links) for r in passed) + "</details>")
+    parts += [f'<p class="rules"><b>{e(line)}</b></p>' for line in footer or ()]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(), assignment="autograd-course",
-              course_url=None):
+def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(), gradebook=None, course_url=None):
     """Every report from ``records`` (results.jsonl): grades.csv, feedback, summary.md, report.html and its charts.
-    Chapter links are relative to the page (or under ``course_url``), so the folder can be shared."""
+    Chapter links are relative to the page (or under ``course_url``), so the folder can be shared. ``records`` are
+    on the assignment's points (``policy.apply``); ``gradebook`` holds its rules applied (without one, totals as
+    graded)."""
+    gradebook = gradebook or export.Gradebook.plain(records)
     names = names_of(match)
     analysis = insight.analyse(exercise_ids, records, names, seconds)
-    write_grades(out / "grades.csv", exercise_ids, records, match)
-    write_feedback(out / "feedback", records, lang, names, course_url)
-    totals = {student: sum(r["score"] for r in mine) for student, mine in by_student(records).items()}
+    write_grades(out / "grades.csv", exercise_ids, records, match, gradebook)
+    write_feedback(out / "feedback", records, lang, names, course_url, gradebook.footers(lang))
     for kind in exports:
-        export.write(out, kind, match, totals, analysis.most, assignment)
+        export.write(out, kind, match, gradebook, lang)
     charts = {"histogram.svg": (insight.t("histogram", lang), insight.histogram_svg(analysis, lang)),
               "misconceptions.svg": (insight.t("chart", lang), insight.chart_svg(analysis, lang))}
     for name, (_, svg) in charts.items():
         write_atomically(out / name, svg, mode="wb")
     links = Links(lang, out, course_url)
     summary = insight.markdown(analysis, lang, links, [(name, alt) for name, (alt, _) in charts.items()])
-    write_atomically(out / "summary.md", summary + insight.roster_markdown(match, lang))
-    write_atomically(out / "report.html", insight.page(analysis, lang, links, list(charts.values()), match))
+    write_atomically(out / "summary.md", summary + insight.roster_markdown(match, lang) + gradebook.markdown(records, lang))
+    page = insight.page(analysis, lang, links, list(charts.values()), match)
+    write_atomically(out / "report.html", page.replace("</body>", gradebook.html(records, lang) + "</body>", 1))
 
 
 NAMES_SHOWN = 4  # per kind of warning on the terminal; report.html has them all

@@ -150,3 +150,29 @@ def csv_text(rows):
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+OPTIONS = "options.json"  # the options a results folder was graded with, reused by a rerun and by --only
+
+
+def recall_options(out):
+    """The options RESULTS was last graded with ({} for a folder never graded); ValueError if unreadable."""
+    path = out / OPTIONS
+    if not path.is_file():
+        return {}
+    try:
+        options = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path}: cannot be read ({error}); delete it to grade afresh") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"{path}: not the options of a run; delete it to grade afresh")
+    return options
+
+
+def remember_options(out, options):
+    """Keep ``options`` (plain JSON: paths as absolute strings) for the next run into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        write_atomically(out / OPTIONS, json.dumps(options, ensure_ascii=False, indent=1) + "\n")
+    except OSError as error:
+        raise Unwritable(out / OPTIONS, error) from None

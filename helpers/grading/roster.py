@@ -1,9 +1,12 @@
-"""``--roster roster.csv``: which student each submission folder belongs to.
+"""``--roster roster.csv``: which student each submission belongs to.
 
-The roster is a CSV with a header row. Required columns: ``folder`` (the submission folder's name) and ``id``
-(the student's id in the school's systems: Canvas' SIS User ID, Moodle's ID number). Optional: ``name``,
-``email``, ``first_name``, ``last_name``, ``canvas_id`` (Canvas' own numeric user id), ``sis_login_id``,
-``section``. Header names are matched case-insensitively, spaces and dashes read as ``_``.
+The roster is a CSV with a header row. Required columns: ``folder`` (the student's key in the submissions: the
+folder's name, or the LMS id a Canvas or Moodle download gives) and ``id`` (the student's id in the school's
+systems: Canvas' SIS User ID, Moodle's ID number). Optional: ``name``, ``email``, ``first_name``,
+``last_name``, ``canvas_id`` (Canvas' own numeric user id: a Canvas download's students match it too),
+``sis_login_id``, ``section``. Header names are matched case-insensitively, spaces and dashes read as ``_``.
+Canvas' own gradebook export (``Student, ID, SIS User ID, SIS Login ID, Section, ...``) is read as a roster
+as it is: ``ID`` is the Canvas id and the key, ``SIS User ID`` the id, ``Student`` the name.
 """
 import csv
 from dataclasses import dataclass, field
@@ -11,6 +14,27 @@ from dataclasses import dataclass, field
 COLUMNS = ("folder", "id", "name", "email", "first_name", "last_name", "canvas_id", "sis_login_id", "section")
 ALIASES = {"student_id": "id", "sis_user_id": "id", "id_number": "id", "student": "name", "email_address": "email",
            "directory": "folder", "login": "sis_login_id"}
+
+
+CANVAS_GRADEBOOK = {"Student": "name", "ID": "canvas_id", "SIS User ID": "id", "SIS Login ID": "sis_login_id",
+                    "Section": "section"}
+
+
+def _is_canvas_gradebook(header):
+    return [h.strip().lstrip("\ufeff") for h in header[:3]] == ["Student", "ID", "SIS User ID"]
+
+
+def _from_canvas_gradebook(rows):
+    """Canvas' gradebook export as roster rows, each student keyed by their Canvas id (its ``Points Possible``
+    row, which has no id, is left out)."""
+    names = [CANVAS_GRADEBOOK.get(h.strip().lstrip("\ufeff")) for h in rows[0]]
+    roster = [["folder", "id", "name", "canvas_id", "sis_login_id", "section"]]
+    for row in rows[1:]:
+        values = {name: cell.strip() for name, cell in zip(names, row) if name}
+        if values.get("canvas_id"):
+            roster.append([values["canvas_id"], values.get("id", ""), values.get("name", ""), values["canvas_id"],
+                           values.get("sis_login_id", ""), values.get("section", "")])
+    return roster
 
 
 class RosterError(ValueError):
@@ -47,6 +71,9 @@ def read(path):
     if not rows:
         raise RosterError(f"{path}: empty roster")
     header = [_column(h) for h in rows[0]]
+    if _is_canvas_gradebook(rows[0]):
+        rows = _from_canvas_gradebook(rows)
+        header = rows[0]
     if "folder" not in header or "id" not in header:
         raise RosterError(f"{path}: the header needs the columns folder and id (found: {', '.join(rows[0])})")
     students = {}
@@ -74,6 +101,13 @@ class Match:
 
     @classmethod
     def of(cls, roster, folders):
+        """``roster`` keyed by the graded students' keys: an entry matches by ``folder``, or by ``canvas_id`` (the
+        user id a Canvas download keys its students by)."""
         folders = list(folders)
-        return cls(roster, folders, [f for f in folders if f not in roster],
-                   [s for f, s in roster.items() if f not in set(folders)])
+        present = set(folders)
+        keyed = {}
+        for folder, student in roster.items():
+            keyed[next((k for k in (folder, student.canvas_id) if k and k in present and k not in keyed), folder)] = \
+                student
+        return cls(keyed, folders, [f for f in folders if f not in keyed],
+                   [s for f, s in keyed.items() if f not in present])
