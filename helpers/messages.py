@@ -204,6 +204,8 @@ REPORT_MESSAGES = {  # what the class report, a student's feedback page and the 
     "report_nothing": {"zh": "没有。", "en": "None."},
     "report_roster": {"zh": "名单核对", "en": "Roster"},
     "report_unlisted": {"zh": "名单里没有的文件夹（记为缺交，不导出）", "en": "Folders not in the roster (status missing, not exported)"},
+    "report_unlisted_lms": {"zh": "名单里没有的学生（照常评分，按下载里的 LMS 编号导出）",
+                            "en": "Students not in the roster (graded, and exported under the download's LMS ids)"},
     "report_absent": {"zh": "名单里没有提交文件夹的学生（记为缺交）", "en": "Roster students with no folder (status missing)"},
     "report_section": {"zh": "第{chapter}章 §{number} {title}", "en": "Chapter {chapter}, §{number} {title}"},
     "report_chapter": {"zh": "第{chapter}章", "en": "Chapter {chapter}"},

@@ -405,7 +405,7 @@ def test_only_regrades_one_student_and_keeps_the_others(graded, tmp_path):
     mine = [json.loads(line) for line in after if json.loads(line)["student"] == "s04"]
     assert len(mine) == 5 and all(r["status"] == "pass" for r in mine)
     text = (results / "summary.md").read_text(encoding="utf-8")
-    assert "| `value-27` | 1 | 6% | s05 |" in text.split("### `ch01.mean_grad`")[1]
+    assert r"| `value-27` | 1 | 6% | Student 5 \(1005\) |" in text.split("### `ch01.mean_grad`")[1]
     shared = "https://example.org/course/en/notebooks/01_backward_basics.ipynb#1.6-Where-the-gradient-4.5-comes-from"
     assert f'href="{shared}"' in (results / "report.html").read_text(encoding="utf-8")
     assert f'href="{shared}"' in (results / "feedback" / "s05.html").read_text(encoding="utf-8")

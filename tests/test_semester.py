@@ -148,6 +148,8 @@ def test_feedback_and_report_show_the_rules(canvas):
     summary = (canvas["results"] / "summary.md").read_text(encoding="utf-8")
     assert "| 102 | ch02.no\\_zero | 2 | 0.5 | copied from 103: see me |" in summary
     assert "| 104 | 2027-03-05T10:00:00+00:00 | 2027-03-01T23:59:00+00:00 | 4 | 7 |" in summary
+    # 104 is not in the roster, yet the download's Canvas id exports it: the report must not call it missing
+    assert "Students not in the roster (graded, and exported under the download's LMS ids): 104" in summary
     page = (canvas["results"] / "report.html").read_text(encoding="utf-8")
     assert "<h2>Scores set by the instructor</h2>" in page and "<td>copied from 103: see me</td>" in page
     assert (canvas["results"] / "assignment.toml").read_text(encoding="utf-8") == RULES

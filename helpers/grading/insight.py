@@ -456,14 +456,19 @@ def _order(status):
     return (STATUSES + (BLANK,)).index(status) if status in STATUSES + (BLANK,) else len(STATUSES) + 1
 
 
-def roster_markdown(match, lang):
+def roster_markdown(match, lang, lms_ids=False):
+    """The roster check; ``lms_ids``: the download names each student's LMS id, so unlisted ones are still exported."""
     if match is None:
         return ""
-    lines = ["", f"## {t('roster', lang)}", "", f"{t('unlisted', lang)}{COLON[lang]}"
+    lines = ["", f"## {t('roster', lang)}", "", f"{t(_unlisted(lms_ids), lang)}{COLON[lang]}"
              + (", ".join(md(f) for f in match.unlisted) or t("nothing", lang)),
              "", f"{t('absent', lang)}{COLON[lang]}"
              + (", ".join(md(f"{s.display} ({s.id}, {s.folder})") for s in match.absent) or t("nothing", lang))]
     return "\n".join(lines) + "\n"
+
+
+def _unlisted(lms_ids):
+    return "unlisted_lms" if lms_ids else "unlisted"
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------------
@@ -488,7 +493,7 @@ def _html_names(insight, students, lang):
     return f'<span class="who">{e(listed([insight.who(s) for s in students], lang))}</span>'
 
 
-def page(insight, lang, links, charts=(), match=None):
+def page(insight, lang, links, charts=(), match=None, lms_ids=False):
     """report.html: self-contained (inline style, the charts as data: URIs), every student string escaped.
     ``charts``: (alt text, SVG bytes)."""
     parts = [f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
@@ -573,7 +578,7 @@ def page(insight, lang, links, charts=(), match=None):
     else:
         parts.append(f"<p>{e(t('nothing', lang))}</p>")
     if match is not None:
-        parts.append(f'<h2>{e(t("roster", lang))}</h2><h3>{e(t("unlisted", lang))}</h3><ul>'
+        parts.append(f'<h2>{e(t("roster", lang))}</h2><h3>{e(t(_unlisted(lms_ids), lang))}</h3><ul>'
                      + "".join(f"<li>{e(f)}</li>" for f in match.unlisted) + "</ul>"
                      + f'<h3>{e(t("absent", lang))}</h3><ul>'
                      + "".join(f"<li>{e(s.display)} ({e(s.id)}, {e(s.folder)})</li>" for s in match.absent) + "</ul>")

@@ -143,8 +143,9 @@ def write_all(out, exercise_ids, records, lang, seconds, match=None, exports=(),
         write_atomically(out / name, svg, mode="wb")
     links = Links(lang, out, course_url)
     summary = insight.markdown(analysis, lang, links, [(name, alt) for name, (alt, _) in charts.items()])
-    write_atomically(out / "summary.md", summary + insight.roster_markdown(match, lang) + gradebook.markdown(records, lang))
-    page = insight.page(analysis, lang, links, list(charts.values()), match)
+    write_atomically(out / "summary.md", summary + insight.roster_markdown(match, lang, gradebook.lms_ids)
+                       + gradebook.markdown(records, lang))
+    page = insight.page(analysis, lang, links, list(charts.values()), match, gradebook.lms_ids)
     write_atomically(out / "report.html", page.replace("</body>", gradebook.html(records, lang) + "</body>", 1))
 
 
