@@ -35,6 +35,7 @@ class Job:
     record: dict = None
     answer: str = None
     note: str = None
+    cells: list = None  # the code cells of the student's notebook, to name the cell a borrowed name comes from
 
 
 def plan(student, folder, course, fingerprint, lang):
@@ -68,7 +69,7 @@ def plan(student, folder, course, fingerprint, lang):
                     job.record = problem("missing", say("not_code", lang, kind=other[-1].get("cell_type"))
                                           if other else say("no_cell", lang))
                 else:
-                    job.answer = notebooks.source(code[-1])
+                    job.answer, job.cells = notebooks.source(code[-1]), chosen.cells
                     if len(code) > 1:
                         job.note = say("duplicate", lang, count=len(code))
                     if len(job.answer) > MAX_ANSWER:

@@ -2,7 +2,7 @@
 from helpers.messages import MESSAGES
 
 # In the order a student's row reports its first problem; pass, fail and todo are the checkers' own verdicts.
-PROBLEMS = ("invalid-notebook", "missing", "crashed", "timeout", "memory", "error")
+PROBLEMS = ("invalid-notebook", "missing", "tampered", "crashed", "timeout", "memory", "error")
 STATUSES = ("pass", "fail", "todo") + PROBLEMS
 
 
