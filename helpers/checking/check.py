@@ -68,7 +68,7 @@ def tampering(observation, cell, lang):
     """The evidence of tampering, as one line: what the probe found changed, then what the cell's text shows."""
     found = [str(item)[:120] for item in observation.get("tampered") or () if isinstance(item, str)]
     found += [say("evidence_line", lang, line=line, code=code) for line, code in scan.tampering(cell)]
-    return ("；" if language(lang) == "zh" else "; ").join(found[:MAX_EVIDENCE])
+    return ("；" if language(lang) == "zh" else "; ").join(list(dict.fromkeys(found))[:MAX_EVIDENCE])
 
 
 @contextlib.contextmanager

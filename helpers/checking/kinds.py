@@ -148,10 +148,11 @@ class FunctionExercise(Exercise):
             return self.none_explained(result, observation, lang)
         if kind == "exception":
             message, source = str(result.get("message", "")), observation.get("scan")
-            for position, entry in enumerate(self.error_mistakes, 1):
+            for entry in self.error_mistakes:
                 found = re.search(entry[0], message)
                 if found and confirmed(entry[2] if len(entry) > 2 else None, source, found):
-                    return text(entry[1], lang), f"error-{position}"
+                    position = next(i for i, e in enumerate(self.error_mistakes, 1) if e[1] is entry[1])
+                    return text(entry[1], lang), f"error-{position}"  # one key per message, as mistakes.py keys it
         return None
 
     def none_explained(self, result, observation, lang, always=False):

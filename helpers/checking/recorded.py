@@ -144,7 +144,8 @@ def decode(data):
     if tag is None:
         return {k: decode(item) for k, item in data.items()}
     if tag == "tensor":
-        tensor = torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])
+        # clone: a fresh tensor, not a view of the flat one (an in-place update of a view fails differently)
+        tensor = torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"]).clone()
         return tensor.requires_grad_(True) if data["requires_grad"] else tensor
     if tag == "tuple":
         return tuple(decode(item) for item in data["items"])

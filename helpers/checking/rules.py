@@ -16,7 +16,7 @@ under **规则** (a test holds the two together), and a verdict that finds the r
 ``forbid`` is checked before the values (a forbidden call is wrong whatever it returns); the others after them,
 so a wrong value is named first and a rule answers "right value, wrong method".
 """
-from helpers.messages import say, text
+from helpers.messages import language, say, text
 
 AUTOGRAD_CALLS = frozenset({"backward", "grad", "_make_dual", "vjp", "jvp"})  # as the call record names them
 MAX_EVIDENCE = 3
@@ -64,7 +64,7 @@ def broken(rules, observation, exercise, *, stage):
 
 def message(rule, evidence, lang):
     """The verdict's sentence: the rule as the exercise states it, then what broke it."""
-    shown = "；".join if lang == "zh" else "; ".join
+    shown = "；".join if language(lang) == "zh" else "; ".join
     return say("rule_broken", lang, rule=text(rule["says"], lang),
                evidence=shown(say(key, lang, **fields) for key, fields in evidence[:MAX_EVIDENCE]))
 
