@@ -83,6 +83,7 @@ ANSWERS = {
         right("x = torch.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True)"),
         right("x = torch.arange(4, dtype=torch.float64).requires_grad_()"),
         right("x = torch.linspace(0, 3, 4)\nx.requires_grad = True"),
+        right('x = torch.arange(4.0, requires_grad=True)\ncheck("ch01.leaf", x)'),  # harmless in the grader
         mistake("needs_grad", "x = torch.arange(4.0)"),
         mistake("not_leaf", "x = torch.arange(4.0, requires_grad=True) * 1"),
         mistake("int_dtype", "x = torch.arange(4)"),

@@ -30,6 +30,7 @@ from helpers.checking.kinds import ChoiceExercise, ValueExercise
 from helpers.checking.mistakes import own_messages
 from helpers.exercises import EXERCISES
 from helpers.messages import text
+from student_answers import ANSWERS
 from test_exercises import wrong_functions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,6 +229,15 @@ json.dump({"verdicts": verdicts, "inputs": inputs, "checks": checks}, open(sys.a
 """
 
 
+def table_answers():
+    """(exercise id, answer cell) for the answers of tests/student_answers.py that break a rule or make a typical
+    mistake, run with the setup cell (not those that lean on another cell, nor the endless loop)."""
+    for exercise_id, answers in ANSWERS.items():
+        for answer in answers:
+            if answer.kind in ("rule", "mistake") and not answer.before and answer.expect != "timeout":
+                yield exercise_id, "import torch\nfrom helpers import check\n" + answer.source
+
+
 def solution_sources():
     """Each solution notebook's setup and answer cells: [source, exercise id or None, the name it defines]."""
     for path in SOLUTIONS:
@@ -253,6 +263,16 @@ def test_the_student_package_alone_gives_the_courses_verdicts_on_the_public_inpu
                     verdict = exercise.judge(observation, seed, lang)
                     observations.append([exercise_id, seed, lang, observation])
                     expected.append([str(verdict), verdict.mistake])
+    seed = recorded.PUBLIC_SEEDS[0]
+    for exercise_id, source in table_answers():  # the rules and diagnoses read the cell, as the grader gives it
+        exercise = EXERCISES[exercise_id]
+        namespace = {}
+        exec(compile(source, "<answer>", "exec"), namespace)
+        observation = exercise.observe(namespace[exercise.name], seed)
+        observation.update(source=source, scan=source)
+        verdict = exercise.judge(observation, seed, "zh")
+        observations.append([exercise_id, seed, "zh", observation])
+        expected.append([str(verdict), verdict.mistake])
     jobs = {"observations": observations, "seeds": list(recorded.PUBLIC_SEEDS), "solutions": list(solution_sources())}
     (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
     # -S: no .pth files, so the course's editable install cannot lend its modules; torch and the rest come from

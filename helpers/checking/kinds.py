@@ -151,7 +151,7 @@ class FunctionExercise(Exercise):
             for entry in self.error_mistakes:
                 found = re.search(entry[0], message)
                 if found and confirmed(entry[2] if len(entry) > 2 else None, source, found):
-                    position = next(i for i, e in enumerate(self.error_mistakes, 1) if e[1] is entry[1])
+                    position = next(i for i, e in enumerate(self.error_mistakes, 1) if e[1] == entry[1])
                     return text(entry[1], lang), f"error-{position}"  # one key per message, as mistakes.py keys it
         return None
 

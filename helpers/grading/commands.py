@@ -10,6 +10,8 @@ from pathlib import Path
 from helpers import ROOT
 from helpers.grading.environment import ENVIRONMENT
 
+DEFAULT_TIMEOUT = 10.0  # seconds per exercise; helpers.checking.check.TIME_LIMIT gives a notebook's check the same
+
 
 
 def register(subparsers):
@@ -35,7 +37,8 @@ def register(subparsers):
 
 def _limits(parser):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="grading workers (default: CPUs)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per exercise (default 10)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds per exercise (default {DEFAULT_TIMEOUT:g}, as a notebook's check)")
     parser.add_argument("--memory", type=int, default=1024, help="MB of memory per exercise (default 1024)")
     parser.add_argument("--course", type=Path, default=None,
                         help="the assignment: an assignment.json (from `handout`) or a folder of released exercise "
