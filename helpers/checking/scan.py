@@ -2,8 +2,8 @@
 itself (the child could lie about it), the notebook's ``check`` the cell its kernel ran.
 
 * ``forbidden_uses``: a forbidden function or module however it is spelled (``np.cos``, ``from math import cos``,
-  ``torch.optim.SGD``, the string ``"cos"``) and every computed lookup that could hide one
-  (``getattr(np, "co" + "s")``, ``eval``, ``__import__``, ``vars(m)[...]``);
+  ``torch.optim.SGD``, ``getattr(np, "cos")``) and every lookup that could hide one (``getattr(np, "co" + "s")``,
+  ``vars(m)[name]``, ``__import__(name)``, ``eval``);
 * ``ctx_reads``: which attributes of ``ctx`` a Function's ``backward`` reads;
 * ``returns_value``: whether a function has a ``return`` with a value;
 * ``free_names`` / ``bound_names``: the names a cell takes from outside it, and the names it defines;
@@ -19,10 +19,10 @@ import re
 import symtable
 
 BUILTIN_NAMES = frozenset(dir(builtins))
-# Calls whose argument names an attribute, a module or code: a computed argument can hide any name.
+# Calls whose argument names an attribute or a module (at that position): a computed name can hide any name.
 LOOKUPS = {"getattr": 1, "hasattr": 1, "setattr": 1, "delattr": 1, "attrgetter": 0, "methodcaller": 0,
-           "__getattribute__": 0, "__getattr__": 0, "import_module": 0, "__import__": 0, "eval": 0, "exec": 0,
-           "compile": 0}
+           "__getattribute__": 0, "__getattr__": 0, "import_module": 0, "__import__": 0}
+CODE_FROM_TEXT = frozenset({"eval", "exec", "compile"})  # code in a string can call anything
 NAMESPACES = ("__dict__", "vars", "globals", "locals", "modules")  # m.__dict__[...], vars(m)[...], sys.modules[...]
 # What the probe reads a tensor with: a subclass that redefines one of these lies to any plain attribute read.
 TENSOR_ATTRIBUTES = frozenset({"grad_fn", "requires_grad", "is_leaf", "grad", "_grad", "data", "dtype", "shape",
@@ -80,16 +80,6 @@ def _chain(node):
     return ()
 
 
-def _docstrings(tree):
-    found = set()
-    for node in _walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                found.add(id(first.value))
-    return found
-
-
 def _called_name(call):
     function = call.func
     if isinstance(function, ast.Name):
@@ -99,37 +89,44 @@ def _called_name(call):
     return None
 
 
-def _computed_lookups(tree):
-    """Calls and subscripts whose attribute, module or code is computed rather than written out."""
+def _lookups(tree):
+    """(node, the name it looks up or None when computed) for every lookup by name: getattr and its kin,
+    importlib's import_module, a subscript of a namespace (``m.__dict__[...]``, ``vars(m)[...]``,
+    ``sys.modules[...]``); and (node, None) for code run from a string (eval, exec, compile)."""
     for node in _walk(tree):
         if isinstance(node, ast.Call):
             name = _called_name(node)
-            position = LOOKUPS.get(name)
-            if position is not None:
-                args = node.args
-                if len(args) <= position or not (isinstance(args[position], ast.Constant)
-                                                  and isinstance(args[position].value, str)):
-                    yield node
-        elif isinstance(node, ast.Subscript) and not (isinstance(node.slice, ast.Constant)
-                                                       and isinstance(node.slice.value, str)):
+            if name in CODE_FROM_TEXT:
+                yield node, None
+            elif name in LOOKUPS:
+                position, args = LOOKUPS[name], node.args
+                argument = args[position] if len(args) > position else None
+                yield node, _literal(argument)
+        elif isinstance(node, ast.Subscript):
             base = node.value
             name = base.attr if isinstance(base, ast.Attribute) else _called_name(base) if isinstance(base, ast.Call) \
                 else None
             if name in NAMESPACES:
-                yield node
+                yield node, _literal(node.slice)
+
+
+def _literal(node):
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def forbidden_uses(text, names=(), modules=()):
-    """[(line, code)] where ``text`` names a forbidden function or module, or looks one up by a computed name.
+    """[(line, code)] where ``text`` uses a forbidden function or module, or looks a name up in a way that could hide
+    one (a computed name, code in a string).
 
-    ``names`` are function names (``cos``: any attribute, name, import or string of that name); ``modules`` dotted
-    module names (``torch.optim``: the module or its last component, imported, reached or spelled)."""
+    ``names`` are function names (``cos``: any attribute, name or import of that name, or a lookup of it by a written
+    name, ``getattr(np, "cos")``); ``modules`` dotted module names (``torch.optim``: the module or its last component,
+    imported, reached or looked up)."""
     tree = parse(text)
     if tree is None or not (names or modules):
         return []
     words = set(names) | {module.rsplit(".", 1)[-1] for module in modules}
     spelled = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b")
-    docstrings, found = _docstrings(tree), []
+    found = []
     for node in _walk(tree):
         hit = None
         if isinstance(node, ast.Name) and node.id in words:
@@ -142,12 +139,10 @@ def forbidden_uses(text, names=(), modules=()):
                 paths = [f"{node.module or ''}.{name}" for name in paths] + [node.module or ""]
             if any(set(path.split(".")) & words for path in paths):
                 hit = node
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
-                and spelled.search(node.value):
-            hit = node
         if hit is not None:
             found.append((getattr(hit, "lineno", 0), _snippet(text, hit)))
-    found += [(node.lineno, _snippet(text, node)) for node in _computed_lookups(tree)]
+    found += [(node.lineno, _snippet(text, node)) for node, name in _lookups(tree)
+              if name is None or spelled.search(name)]
     return sorted(set(found))
 
 
@@ -253,7 +248,8 @@ def tampering(text):
             paths = [alias.name for alias in node.names]
             if isinstance(node, ast.ImportFrom):
                 paths = [f"{node.module or ''}.{name}" for name in paths]
-            if any(path.startswith(("helpers.checking", "helpers.grading", "gc", "ctypes")) for path in paths):
+            if any(path.startswith(("helpers.checking", "helpers.grading")) or path.split(".")[0] == "ctypes"
+                   for path in paths):
                 found.append(node)
         elif isinstance(node, ast.Attribute) and node.attr in INTROSPECTION:
             found.append(node)
