@@ -1,6 +1,7 @@
 """Exercises for chapter 1 (notebooks/01_backward_basics): requires_grad, y = 2xᵀx, leaves and .grad."""
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
@@ -48,7 +49,7 @@ EXERCISES = [
                        "gradient in x.grad."},
     ),
     FunctionExercise(
-        "ch01.grad_2xtx", "grad_of_2xtx", cases=vectors, reference=grad_of_2xtx, plain=True,
+        "ch01.grad_2xtx", "grad_of_2xtx", cases=vectors, reference=grad_of_2xtx, plain=True, rules=[FROM_AUTOGRAD],
         success={"zh": "y = 2xᵀx = 2Σxᵢ²，∂y/∂xᵢ = 4xᵢ：backward 把梯度 4x 存进了 x.grad。",
                  "en": "y = 2xᵀx = 2Σxᵢ², so ∂y/∂xᵢ = 4xᵢ: backward stored the gradient 4x in x.grad."},
         mistakes=[

@@ -1,6 +1,7 @@
 """Exercises for chapter 2 (notebooks/02_zeroing_gradients): accumulation, zeroing, backward twice, micro-batches."""
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 from helpers.checking.parts import declare as declare_parts
 
@@ -92,7 +93,7 @@ EXERCISES = [
         ],
     ),
     FunctionExercise(
-        "ch02.three_grads", "three_grads", cases=vectors, reference=three_grads, plain=True,
+        "ch02.three_grads", "three_grads", cases=vectors, reference=three_grads, plain=True, rules=[FROM_AUTOGRAD],
         success={"zh": "每次 backward 之前都清零了，三个梯度互不干扰：2x、3、cos x。",
                  "en": "You cleared the gradient before each backward, so the three gradients do not mix: 2x, 3, "
                        "cos x."},
@@ -159,6 +160,7 @@ EXERCISES = [
     ),
     FunctionExercise(
         "ch02.micro_batch", "accumulated_grad", cases=batches, reference=full_batch_grad, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "每个小批次的平均损失除以 k，梯度累加 k 次，正好等于整批平均损失的梯度。",
                  "en": "Each micro-batch's mean loss divided by k, accumulated k times, is exactly the gradient of "
                        "the full batch's mean loss."},

@@ -1,6 +1,7 @@
 """Exercises for chapter 3 (notebooks/03_scalar_backward): backward(w) as a vector-Jacobian product, Jacobians."""
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
@@ -55,6 +56,7 @@ EXERCISES = [
     ),
     FunctionExercise(
         "ch03.weighted_grad", "weighted_grad", cases=weighted_pairs, reference=weighted_grad, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "y = x⊙x 的雅可比矩阵是对角阵 diag(2x)，所以 wᵀJ = 2x⊙w。",
                  "en": "The Jacobian of y = x⊙x is diagonal, diag(2x), so wᵀJ = 2x⊙w."},
         mistakes=[
@@ -83,6 +85,7 @@ EXERCISES = [
     ),
     FunctionExercise(
         "ch03.jacobian", "jacobian_of_cube", cases=vectors, reference=jacobian_of_cube, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "逐元素函数的雅可比矩阵是对角阵：∂yᵢ/∂xⱼ = 3xᵢ²（i = j），其余为 0。",
                  "en": "An elementwise function has a diagonal Jacobian: ∂yᵢ/∂xⱼ = 3xᵢ² when i = j, 0 otherwise."},
         mistakes=[

@@ -1,6 +1,7 @@
 """Exercises for chapter 4: detach, no_grad, inference_mode and .data."""
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
@@ -45,7 +46,7 @@ def plain_cube(x):
 
 EXERCISES = [
     FunctionExercise(
-        "ch04.detach_grad", "detach_grad", cases=detach_cases, reference=detach_grad,
+        "ch04.detach_grad", "detach_grad", cases=detach_cases, reference=detach_grad, rules=[FROM_AUTOGRAD],
         success={"zh": "u 被 detach 成常数，z = u·x 对 x 的梯度就是 u = x²。",
                  "en": "u is detached into a constant, so the gradient of z = u·x is u = x²."},
         mistakes=[
@@ -59,20 +60,26 @@ EXERCISES = [
                 "en": "x.grad is 2x: that is the gradient of y = x * x. Call backward() on (u * x).sum()."}),
         ],
         none_mistake={
-            "zh": "返回了 None：u 是 detach 出来的常数，它没有 .grad；要返回叶子张量 x 的 .grad（先 backward()）。",
-            "en": "Got None: u is a detached constant and has no .grad; return the .grad of the leaf x (after "
-                  "backward())."}),
+            "zh": "u 是 detach 出来的常数，它没有 .grad；要返回叶子张量 x 的 .grad（先 backward()）。",
+            "en": "u is a detached constant and has no .grad; return the .grad of the leaf x (after backward())."}),
     ValueExercise(
-        "ch04.no_grad_value", "grad_at_1", expected=2.0,
-        success={"zh": "y2 在 no_grad 中算出，对 autograd 是常数，所以只剩 x² 的导数 2x = 2。",
-                 "en": "y2 was computed under no_grad, a constant for autograd, so only d(x²)/dx = 2 is left."},
+        "ch04.no_grad_value", "grad_at_3", expected=6.0,
+        success={"zh": "y2 在 no_grad 中算出，对 autograd 是常数，所以只剩 x² 的导数 2x = 6。",
+                 "en": "y2 was computed under no_grad, a constant for autograd, so only d(x²)/dx = 2x = 6 is left."},
         mistakes=[
-            (5.0, {"zh": "5 是数学上 x² + x³ 的导数，但 y2 = x**3 是在 torch.no_grad() 中算出的：它没有 grad_fn，"
-                         "梯度不会经过 y2 流回 x，只剩 y1 = x² 的导数。",
-                   "en": "5 is the derivative of x² + x³ on paper, but y2 = x**3 was computed under torch.no_grad(): "
-                         "it has no grad_fn, so no gradient flows back through y2; only y1 = x² counts."}),
-            (3.0, {"zh": "3 是 x³ 的导数：方向反了，被 no_grad 挡住的是 y2 = x³，留在图里的是 y1 = x²。",
-                   "en": "3 is the derivative of x³: the other way round, no_grad blocks y2 = x³ and keeps y1 = x²."}),
+            (33.0, {"zh": "33 是数学上 x² + x³ 在 x = 3 处的导数 2x + 3x²，但 y2 = x**3 是在 torch.no_grad() 中算出的："
+                          "它没有 grad_fn，梯度不会经过 y2 流回 x，只剩 y1 = x² 的导数。",
+                    "en": "33 is the derivative 2x + 3x² of x² + x³ at x = 3 on paper, but y2 = x**3 was computed under "
+                          "torch.no_grad(): it has no grad_fn, so no gradient flows back through y2; only y1 = x² "
+                          "counts."}),
+            (27.0, {"zh": "27 是 x³ 的导数 3x²（在 x = 3 处恰好也是 y2 的值）：方向反了，被 no_grad 挡住的是 y2 = x³，"
+                          "留在图里的是 y1 = x²。",
+                    "en": "27 is the derivative 3x² of x³ (at x = 3 also the value of y2): the other way round, no_grad "
+                          "blocks y2 = x³ and keeps y1 = x²."}),
+            (36.0, {"zh": "36 是 y3 = y1 + y2 = 9 + 27 的值（前向计算的结果），不是梯度 x.grad。",
+                    "en": "36 is the value y3 = y1 + y2 = 9 + 27 (the forward result), not the gradient x.grad."}),
+            (9.0, {"zh": "9 是 y1 = x² 的值，不是它的导数：y1 对 x 的导数是 2x。",
+                   "en": "9 is the value of y1 = x², not its derivative: the derivative of y1 is 2x."}),
             (0.0, {"zh": "不是 0：y3 = y1 + y2 仍然连着计算图（y1 在 no_grad 外算出），梯度会经过 y1 流回 x。",
                    "en": "Not 0: y3 = y1 + y2 is still attached to the graph (y1 was computed outside no_grad), "
                          "so the gradient flows back through y1."}),

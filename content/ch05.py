@@ -1,6 +1,7 @@
 """Exercises for chapter 5: gradients through Python control flow."""
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise
 
 
@@ -67,10 +68,10 @@ def norm_squared(a):
 
 
 NONE_BEFORE_BACKWARD = {
-    "zh": "返回了 None：a.grad 要在 backward() 之后才有值（d 不是叶子张量，它没有 .grad）。"
+    "zh": "a.grad 要在 backward() 之后才有值（d 不是叶子张量，它没有 .grad）。"
           "先让 a 需要梯度，对标量调用 backward()，再返回 a.grad。",
-    "en": "Got None: a.grad is only filled in by backward() (d is not a leaf, it has no .grad). Make a require "
-          "grad, call backward() on a scalar, then return a.grad."}
+    "en": "a.grad is only filled in by backward() (d is not a leaf, it has no .grad). Make a require grad, call "
+          "backward() on a scalar, then return a.grad."}
 
 EXERCISES = [
     ChoiceExercise(
@@ -125,7 +126,7 @@ EXERCISES = [
                         "it per entry: backpropagate from d.sum()."},
         }),
     FunctionExercise(
-        "ch05.grad_of_f", "grad_of_f", cases=f_cases, reference=lambda a: gradient(f, a),
+        "ch05.grad_of_f", "grad_of_f", cases=f_cases, reference=lambda a: gradient(f, a), rules=[FROM_AUTOGRAD],
         success={"zh": "f(a).sum() 的梯度每个分量都是同一个 k：循环次数和分支由整个张量决定。",
                  "en": "Every entry of the gradient of f(a).sum() is the same k: the loop count and the branch "
                        "depend on the whole tensor."},
@@ -142,6 +143,7 @@ EXERCISES = [
         none_mistake=NONE_BEFORE_BACKWARD),
     FunctionExercise(
         "ch05.norm_squared_grad", "grad_norm_squared", cases=norm_cases, reference=lambda a: gradient(norm_squared, a),
+        rules=[FROM_AUTOGRAD],
         success={"zh": "‖a‖² = Σxᵢ² 是向量的标量函数，它的梯度是 2a，不需要给 backward() 传参数。",
                  "en": "‖a‖² = Σxᵢ² is a scalar function of a vector; its gradient is 2a, and backward() needs no "
                        "argument."},
@@ -156,7 +158,7 @@ EXERCISES = [
         ],
         none_mistake=NONE_BEFORE_BACKWARD),
     FunctionExercise(
-        "ch05.redesigned_flow", "grad_of_g", cases=g_cases, reference=lambda a: gradient(g, a),
+        "ch05.redesigned_flow", "grad_of_g", cases=g_cases, reference=lambda a: gradient(g, a), rules=[FROM_AUTOGRAD],
         success={"zh": "每一步 b ← b² + 1 都把梯度乘上 2b，所以 g 的梯度不是 d / a：autograd 求的是这一次执行路径上的导数。",
                  "en": "Each step b ← b² + 1 multiplies the gradient by 2b, so g's gradient is not d / a: autograd "
                        "differentiates the path actually executed."},

@@ -3,7 +3,9 @@ import math
 
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.rules import forbid
 
 
 def derivative(f, x):
@@ -36,15 +38,16 @@ def derivative_cases(generator):
             (cube, torch.randn(5, generator=generator))]
 
 
-COS_FORBIDDEN = {
-    "zh": "不能用 cos：这道题要你让 autograd 求出 sin 的导数（对 sin(x) 反向传播后读 x.grad），而不是直接写出答案。",
-    "en": "cos is not allowed: let autograd find the derivative of sin (backpropagate from sin(x) and read x.grad) "
-          "instead of writing down the answer."}
+NO_COSINE = forbid(names=["cos"], says={
+    "zh": "不许用余弦函数，无论怎样写：`torch.cos`、`x.cos()`、`np.cos`、`math.cos` 都不行，也不要用 `getattr`、`eval` "
+          "这类按拼出来的名字查找的写法。",
+    "en": "No cosine, however it is written: not `torch.cos`, `x.cos()`, `np.cos` or `math.cos`, and no lookup by "
+          "a put-together name such as `getattr` or `eval`."})
 
 EXERCISES = [
     FunctionExercise(
         "ch06.sin_and_derivative", "sin_and_derivative", cases=sin_cases, reference=sin_and_derivative, plain=True,
-        forbidden=((r"\bcos\b", COS_FORBIDDEN),),
+        rules=[FROM_AUTOGRAD, NO_COSINE],
         success={"zh": "两个结果都已与计算图分离，可以直接交给 plt.plot；导数曲线正是 autograd 算出来的。",
                  "en": "Both results are detached and ready for plt.plot; the derivative curve comes from autograd."},
         mistakes=[
@@ -82,6 +85,7 @@ EXERCISES = [
         }),
     FunctionExercise(
         "ch06.derivative_of", "derivative", cases=derivative_cases, reference=derivative, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "同一段 autograd 代码适用于任何逐元素函数：对 f(x).sum() 反向传播，x.grad 就是每个点的导数。",
                  "en": "The same autograd code works for any elementwise function: backpropagate from f(x).sum() "
                        "and x.grad holds the derivative at every point."},
@@ -96,9 +100,8 @@ EXERCISES = [
                       "are given; tanh, exp and x³ have different derivatives."}),
         ],
         none_mistake={
-            "zh": "返回了 None：x.grad 要在 backward() 之后才有值；先 x.requires_grad_()，再对 f(x).sum() 调用 backward()。",
-            "en": "Got None: x.grad is only filled in by backward(); call x.requires_grad_(), then backward() on "
-                  "f(x).sum()."}),
+            "zh": "x.grad 要在 backward() 之后才有值；先 x.requires_grad_()，再对 f(x).sum() 调用 backward()。",
+            "en": "x.grad is only filled in by backward(); call x.requires_grad_(), then backward() on f(x).sum()."}),
     ValueExercise(
         "ch06.weighted_backward", "grad_at_pi", expected=-2.0,
         success={"zh": "backward(v) 求的是 vᵀJ：sin 逐元素作用，J 是对角阵，第 3 个分量是 v₃·sin′(π) = 2·(−1) = −2。",

@@ -2,6 +2,7 @@
 
 import torch
 
+from content.kinds import FROM_AUTOGRAD
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
@@ -96,6 +97,7 @@ def f_prime(x):
 EXERCISES = [
     FunctionExercise(
         "ch07.second_derivative", "second_derivative", cases=second_derivative_cases, reference=second_derivative,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "第一次求导加 create_graph=True，导数本身进了计算图，对它的和再求一次导就是逐元素的二阶导数。",
                  "en": "With create_graph=True the first derivative joins the graph, and differentiating its sum "
                        "once more gives the elementwise second derivative."},
@@ -123,7 +125,9 @@ EXERCISES = [
                       "第一次求导没有加 create_graph=True，得到的一阶导数不在计算图里，不能再求导。",
                 "en": "The second differentiation raised 'element 0 of tensors does not require grad and does not "
                       "have a grad_fn': the first one lacked create_graph=True, so the first derivative is not "
-                      "part of a graph and cannot be differentiated again."}),
+                      "part of a graph and cannot be differentiated again."},
+             # the same text when x never required grad: then it is not about create_graph
+             {"source": r"requires_grad", "not_source": r"create_graph\s*=\s*True"}),
         ]),
     ValueExercise(
         "ch07.grad_after_create_graph", "x_grad_value", expected=48.0,
@@ -143,7 +147,7 @@ EXERCISES = [
                     "en": "16 is the value of y = x⁴ itself, not a derivative."}),
         ]),
     FunctionExercise(
-        "ch07.hessian", "hessian_at", cases=hessian_cases, reference=hessian_at,
+        "ch07.hessian", "hessian_at", cases=hessian_cases, reference=hessian_at, rules=[FROM_AUTOGRAD],
         success={"zh": "f = x₁²x₂ + x₂³ 的海森矩阵是 [[2x₂, 2x₁], [2x₁, 6x₂]]，对称，与手算公式一致。",
                  "en": "The Hessian of f = x₁²x₂ + x₂³ is [[2x₂, 2x₁], [2x₁, 6x₂]], symmetric and equal to the "
                        "formula."},

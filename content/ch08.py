@@ -1,8 +1,9 @@
 """Exercises for chapter 8: each gives a snippet that raises one of the chapter's errors; the student fixes it."""
 import torch
 
-from content.kinds import LeafUpdateExercise
+from content.kinds import FROM_AUTOGRAD, LeafUpdateExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.rules import returns_argument
 
 
 def fresh_leaf(x):
@@ -72,15 +73,18 @@ def values_and_grad(x):
 
 
 NONE_BEFORE_BACKWARD = {
-    "zh": "返回了 None：x.grad 要在 backward() 之后才有值（y 不是叶子张量，它没有 .grad）。"
+    "zh": "x.grad 要在 backward() 之后才有值（y 不是叶子张量，它没有 .grad）。"
           "让 x 需要梯度，对标量 y.sum() 调用 backward()，再返回 x.grad。",
-    "en": "Got None: x.grad is only filled in by backward() (y is not a leaf, it has no .grad). Make x require "
-          "grad, call backward() on the scalar y.sum(), then return x.grad."}
+    "en": "x.grad is only filled in by backward() (y is not a leaf, it has no .grad). Make x require grad, call "
+          "backward() on the scalar y.sum(), then return x.grad."}
+SAME_W = returns_argument(0, says={
+    "zh": "返回的必须是传进来的那个 `w` 本身（原地更新），不能是新建的张量，哪怕它也是叶子。",
+    "en": "Return the very `w` you were given, updated in place, not a new tensor, even a leaf one."})
 
 EXERCISES = [
     FunctionExercise(
         "ch08.fixed_nonscalar", "fixed_nonscalar", cases=several_entries_cases,
-        reference=lambda x: gradient_of(torch.sum, x),
+        reference=lambda x: gradient_of(torch.sum, x), rules=[FROM_AUTOGRAD],
         success={"zh": "先求和得到标量（或传入 gradient=torch.ones_like(y)），backward() 就能运行：Σxᵢ² 的梯度是 2x。",
                  "en": "Summing first gives a scalar (or pass gradient=torch.ones_like(y)), so backward() runs: "
                        "the gradient of Σxᵢ² is 2x."},
@@ -97,6 +101,7 @@ EXERCISES = [
         none_mistake=NONE_BEFORE_BACKWARD),
     FunctionExercise(
         "ch08.fixed_backward_twice", "fixed_backward_twice", cases=cube_cases, reference=backward_twice,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "第一次 backward(retain_graph=True) 保留了保存的中间值，第二次才能运行；两次的梯度累加：2·3x² = 6x²。",
                  "en": "backward(retain_graph=True) keeps the saved values, so the second pass can run; the two "
                        "gradients accumulate: 2·3x² = 6x²."},
@@ -114,6 +119,7 @@ EXERCISES = [
         none_mistake=NONE_BEFORE_BACKWARD),
     LeafUpdateExercise(
         "ch08.fixed_inplace_leaf", "fixed_inplace_leaf", cases=sgd_cases, reference=sgd_step,
+        rules=[FROM_AUTOGRAD, SAME_W],
         success={"zh": "在 torch.no_grad() 中原地更新：w 仍是同一个需要梯度的叶子张量，梯度清零后可以进行下一步训练；"
                        "∇Σw² = 2w，所以新的 w 是 (1 − 2·lr)·w。",
                  "en": "Updating in place under torch.no_grad() keeps w the same leaf that requires grad, and with "
@@ -162,6 +168,7 @@ EXERCISES = [
         ]),
     FunctionExercise(
         "ch08.fixed_numpy", "fixed_numpy", cases=sin_cases, reference=values_and_grad, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "y.detach() 只取数值、不带计算图（之后可以 .numpy() 画图），而 y 本身还在图里，backward() 照常得到 cos x。",
                  "en": "y.detach() takes the values without the graph (ready for .numpy() and plotting), while y "
                        "itself stays in the graph and backward() still gives cos x."},

@@ -9,6 +9,7 @@ import torch
 
 from content.kinds import AutogradFunctionExercise
 from helpers.checking.kinds import ChoiceExercise, ValueExercise
+from helpers.checking.rules import ctx_reads
 
 def _float64(generator, *shape):
     return torch.randn(*shape, generator=generator, dtype=torch.float64)
@@ -69,10 +70,17 @@ UNSAVED = {"zh": "backward 用了一个 forward 没有保存的张量：forward 
                  "ctx.save_for_backward; forward's local x is gone by the time backward runs, and ctx has no other "
                  "attribute. Get y back with (y,) = ctx.saved_tensors and write the derivative as σ(x) = 1 − e^(−y)."}
 
+ONLY_SAVED_OUTPUT = ctx_reads(["saved_tensors", "needs_input_grad"], saved=["output"], says={
+    "zh": "`backward` 只能用 `ctx.saved_tensors` 取回 forward 保存的输出 $y$：不要改 forward，不要保存 $x$，"
+          "也不要在 `ctx` 上另存东西（如 `ctx.x = x`）。",
+    "en": "`backward` may only get the output $y$ that forward saved, through `ctx.saved_tensors`: do not change "
+          "forward, do not save $x$, and store nothing else on `ctx` (such as `ctx.x = x`)."})
+
 
 EXERCISES = [
     AutogradFunctionExercise(
         "ch09.cos2x", "Cos2x", cases=cos2x_cases, reference=cos2x_grad,
+        forward=lambda args, grad_output: torch.cos(2 * args[0]),
         success={"zh": "backward 返回 grad_output · (−2 sin 2x)：链式法则、符号和内层的 2 都对，gradcheck 也通过。",
                  "en": "backward returns grad_output · (−2 sin 2x): chain rule, sign and the inner 2 all right, "
                        "and gradcheck passes."},
@@ -99,6 +107,7 @@ EXERCISES = [
         ]),
     AutogradFunctionExercise(
         "ch09.scaled_matmul", "ScaledMatMul", cases=scaled_matmul_cases, reference=scaled_matmul_grads,
+        forward=lambda args, grad_output: args[2] * args[0] @ args[1],
         success={"zh": "三个输入，三个返回值：α·grad_output·Wᵀ、α·Xᵀ·grad_output，以及 alpha 对应的 None；形状与 X、W 相同。",
                  "en": "Three inputs, three return values: α·grad_output·Wᵀ, α·Xᵀ·grad_output, and None for alpha; "
                        "the shapes match X and W."},
@@ -127,12 +136,15 @@ EXERCISES = [
         ]),
     AutogradFunctionExercise(
         "ch09.softplus_saved_output", "SoftplusFromOutput", cases=softplus_cases, reference=softplus_grad,
+        forward=lambda args, grad_output: softplus_of(args[0]), rules=[ONLY_SAVED_OUTPUT],
         success={"zh": "只靠保存的输出 y 就写出了导数：σ(x) = 1 − e^(−y)，乘上 grad_output。",
                  "en": "You wrote the derivative from the saved output y alone: σ(x) = 1 − e^(−y), times "
                        "grad_output."},
-        error_mistakes=[
-            (r"object has no attribute|not enough values to unpack|too many values to unpack|"
-             r"name '\w+' is not defined|saved_tensors", UNSAVED),
+        error_mistakes=[  # each only where the source shows it means "backward used what forward did not save"
+            (r"Backward' object has no attribute|saved_tensors", UNSAVED),
+            (r"not enough values to unpack|too many values to unpack", UNSAVED, {"source": r"saved_tensors"}),
+            # an undefined name that is a parameter or a variable of forward (not a missing import)
+            (r"name '(\w+)' is not defined", UNSAVED, {"source": r"def forward\([^)]*\b<name>\b|^\s+<name>\s*="}),
         ],
         mistakes=[
             (lambda args, g: (g * torch.sigmoid(softplus_of(args[0])),), {

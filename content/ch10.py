@@ -1,8 +1,9 @@
 """Exercises for chapter 10 (notebooks/10_training_loop): autograd inside a training loop."""
 import torch
 
-from content.kinds import LeafFunctionExercise
+from content.kinds import FROM_AUTOGRAD, LeafFunctionExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
+from helpers.checking.rules import dtype, forbid
 
 
 # --- ch10.train_by_hand -----------------------------------------------------------------------------------------
@@ -52,6 +53,12 @@ FORGOT_ZERO = {
           "optimizer.zero_grad() at the start of each step with an optimizer.",
 }
 
+REBINDS = r"^\s*(\w+)\s*=\s*\1\s*-"  # w = w - lr * w.grad: a new tensor instead of an in-place update
+NO_OPTIM = forbid(modules=["torch.optim"], says={
+    "zh": "不许用 `torch.optim`，无论怎样写（用 `getattr`、`eval`、`importlib` 拼出来的名字也算）：更新和清零都自己写。",
+    "en": "No `torch.optim`, however it is reached (a name put together for `getattr`, `eval` or `importlib` counts "
+          "too): write the update and the zeroing yourself."})
+
 
 # --- ch10.freeze ------------------------------------------------------------------------------------------------
 
@@ -85,6 +92,11 @@ def leaf_cases(generator):
             (torch.randn(2, 3, generator=generator),)]
 
 
+FLOAT64 = dtype("float64", says={
+    "zh": "参数 `w` 必须是 float64，所以返回的梯度 `w.grad` 也是 float64。",
+    "en": "The parameter `w` must be float64, so the gradient `w.grad` you return is float64 too."})
+
+
 def leaf_grad(values):
     w = values.detach().to(torch.float64).requires_grad_(True)
     (w ** 3).sum().backward()
@@ -97,11 +109,15 @@ EXERCISES = [
         success={"zh": "每一步：前向、backward、在 torch.no_grad() 里原地更新、清零梯度。这正是 optim.SGD 做的事。",
                  "en": "Each step: forward, backward, an in-place update inside torch.no_grad(), zero the gradients. "
                        "That is exactly what optim.SGD does."},
+        rules=[FROM_AUTOGRAD, NO_OPTIM],
         error_mistakes=[
-            (r"leaf Variable that requires grad is being used in an in-place operation|"
-             r"unsupported operand type\(s\) for \*: 'float' and 'NoneType'|"
-             r"'NoneType' object has no attribute", STEP_IN_GRAPH),
-            (r"does not require grad and does not have a grad_fn", NEW_TENSOR_UNDER_NO_GRAD),
+            (r"leaf Variable that requires grad is being used in an in-place operation", STEP_IN_GRAPH),
+            # a .grad that is None, or a tensor that lost its graph: the update's fault only where the answer
+            # rebinds a parameter (w = w - ...); a missing requires_grad says the same
+            (r"unsupported operand type\(s\) for \*: 'float' and 'NoneType'|'NoneType' object has no attribute",
+             STEP_IN_GRAPH, {"source": REBINDS}),
+            (r"does not require grad and does not have a grad_fn", NEW_TENSOR_UNDER_NO_GRAD,
+             {"source": [REBINDS, r"no_grad"]}),
         ],
         mistakes=[
             (lambda w, b, X, y, lr, steps: train_linear(w, b, X, y, lr, steps, zero=False), FORGOT_ZERO),
@@ -134,17 +150,17 @@ EXERCISES = [
                       "optimizer.step(), and W2 must require grad."}),
         ]),
     LeafFunctionExercise(
-        "ch10.leaf_grad", "param_grad", cases=leaf_cases, reference=leaf_grad,
+        "ch10.leaf_grad", "param_grad", cases=leaf_cases, reference=leaf_grad, rules=[FROM_AUTOGRAD, FLOAT64],
         success={"zh": "先转成 float64，最后才 requires_grad_()：w 是叶子，backward 把 3w² 放进了 w.grad。",
                  "en": "Convert to float64 first and call requires_grad_() last: w is a leaf, and backward puts 3w² "
                        "into w.grad."},
         none_mistake={
-            "zh": "w.grad 是 None：你的 w 不是叶子。先 requires_grad 再 .to(torch.float64) / .double() / * 1，"
+            "zh": "如果返回的是 w.grad，那么你的 w 不是叶子。先 requires_grad 再 .to(torch.float64) / .double() / * 1，"
                   "得到的是转换运算的结果（grad_fn=ToCopyBackward0 之类），梯度只留在转换之前的那个张量上。"
                   "最后一步再设 requires_grad：values.double().requires_grad_()。",
-            "en": "w.grad is None: your w is not a leaf. requires_grad first and then .to(torch.float64) / .double() / "
-                  "* 1 gives the result of a conversion (grad_fn=ToCopyBackward0 or similar); the gradient stays on the "
-                  "tensor before the conversion. Set requires_grad last: values.double().requires_grad_()."}),
+            "en": "If you returned w.grad, your w is not a leaf. requires_grad first and then .to(torch.float64) / "
+                  ".double() / * 1 gives the result of a conversion (grad_fn=ToCopyBackward0 or similar); the gradient "
+                  "stays on the tensor before the conversion. Set requires_grad last: values.double().requires_grad_()."}),
     ValueExercise(
         "ch10.clip", "g1_clipped", expected=torch.tensor([1.5, 2.0]),
         success={"zh": "总范数 √(3² + 4² + 12²) = 13 > 6.5，所有梯度都乘以 6.5 / 13 = 0.5：g1 = [1.5, 2]。",

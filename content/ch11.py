@@ -1,7 +1,7 @@
 """Exercises for chapter 11: gradient hooks, NaN and inf gradients at non-differentiable points, saved tensors."""
 import torch
 
-from content.kinds import NanSafeExercise
+from content.kinds import FROM_AUTOGRAD, NanSafeExercise
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 
 
@@ -73,6 +73,7 @@ def saved_sizes():
 EXERCISES = [
     FunctionExercise(
         "ch11.clipped_grad", "clipped_grad", cases=clip_cases, reference=clipped_grad, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "钩子注册在 y 上：流经 y 的梯度 2y 被裁剪到 [−limit, limit]，再乘以 ∂y/∂x = w 传给 x。",
                  "en": "The hook sits on y: the gradient 2y flowing through y is clipped to [−limit, limit], then "
                        "multiplied by ∂y/∂x = w on its way to x."},
@@ -94,6 +95,7 @@ EXERCISES = [
         ]),
     NanSafeExercise(
         "ch11.safe_sqrt", "safe_sqrt", cases=sqrt_cases, reference=safe_sqrt_reference, plain=True,
+        rules=[FROM_AUTOGRAD],
         success={"zh": "先把 x ≤ 0 的位置换成安全的 1，再开方，最后再用一次 where：两个分支都被求导，但没有一个会产生 inf 或 NaN。",
                  "en": "Replace x ≤ 0 by a harmless 1 first, take the square root, then apply where once more: both "
                        "branches are differentiated, and neither produces inf or NaN."},
@@ -154,7 +156,7 @@ EXERCISES = [
                         "node: b = torch.sqrt(a)."},
         }),
     ValueExercise(
-        "ch11.saved_bytes", "saved_bytes", expected=12000.0,
+        "ch11.saved_bytes", "saved_bytes", expected=12000.0, integer=True,
         success={"zh": "sigmoid 保存它的输出 y（4000 字节）；y * y 保存两个因子，都是 y（2 × 4000 字节）；sum 不保存张量，"
                        "只记形状。pack 一共收到 12000 字节。",
                  "en": "sigmoid saves its output y (4000 bytes); y * y saves both factors, y each time (2 × 4000 "

@@ -7,9 +7,11 @@ here for that reason (``autograd-course handout`` refuses one defined beside the
 import ast
 import textwrap
 
-from helpers.checking.diagnose import diagnose, kind_name
+from helpers.checking import scan
+from helpers.checking.diagnose import clone, diagnose, kind_name
 from helpers.checking.kinds import FunctionExercise
 from helpers.checking.observe import is_placeholder_body
+from helpers.checking.rules import uses_autograd
 from helpers.messages import say, text
 
 
@@ -27,15 +29,12 @@ class LeafUpdateExercise(FunctionExercise):
         super().__init__(id, name, **kwargs)
         self.leaf_problems = leaf_problems
 
-    def judge(self, observation, seed, lang=None):
-        verdict = super().judge(observation, seed, lang)
-        if verdict.status != "pass":
-            return verdict
+    def after_values(self, observation, lang):
         for result in observation["results"]:
             problem = self.leaf_problem(result)
             if problem:
                 return self.verdict("fail", text(self.leaf_problems[problem], lang), lang)
-        return verdict
+        return super().after_values(observation, lang)
 
     @staticmethod
     def leaf_problem(result):
@@ -66,6 +65,10 @@ GRADCHECK_FAILED = {
           "backward disagree; did you change forward?",
 }
 GRADCHECK_SAYS = {"zh": " gradcheck 的报告：{message}。", "en": " gradcheck says: {message}."}
+FORWARD_CHANGED = {
+    "zh": "forward 的输出与题目给的不一样：题目给的 forward 不要改，只补全 backward。",
+    "en": "forward's output differs from the one the exercise gives: leave the given forward as it is and only "
+          "write backward."}
 # Errors PyTorch raises itself for any Function, named after the exercise's own error_mistakes.
 COMMON_ERRORS = [
     (r"returned an incorrect number of gradients", {
@@ -79,34 +82,49 @@ COMMON_ERRORS = [
 
 
 def backward_is_placeholder(source, class_name):
-    """True when ``source`` defines class ``class_name`` whose ``backward`` body is only ``...`` (and a docstring)."""
+    """True when ``source`` defines class ``class_name`` whose ``backward`` body is only ``...`` (and a docstring);
+    None when it defines no such class or method."""
     try:
         tree = ast.parse(textwrap.dedent(source))
-    except (SyntaxError, ValueError):
-        return False
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
     classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
     methods = [node for node in (classes[-1].body if classes else [])
                if isinstance(node, ast.FunctionDef) and node.name == "backward"]
     if not methods:
-        return False
+        return None
     return is_placeholder_body(methods[-1].body)
 
 
 class AutogradFunctionExercise(FunctionExercise):
-    """The answer is a torch.autograd.Function subclass; ``cases`` give ``(args, grad_output)`` pairs and
-    ``reference(args, grad_output)`` the gradients of the tensor arguments, as a tuple. The first case must be
-    fixed (not drawn from the generator): gradcheck runs there, and its message may appear in a verdict."""
+    """The answer is a torch.autograd.Function subclass; ``cases`` give ``(args, grad_output)`` pairs,
+    ``reference(args, grad_output)`` the gradients of the tensor arguments, as a tuple, and ``forward(args,
+    grad_output)`` the output ``forward`` must give (the class is given with its forward: a changed one is named).
+    Outputs and gradients are judged on the grader's fresh inputs and random ``grad_output``s; gradcheck's result
+    can only add a failure (the student's process reports it), never grant a pass. The first case must be fixed
+    (not drawn from the generator): gradcheck runs there, and its message may appear in a verdict."""
 
     probe = "autograd_function"
+    recorded_functions = ("reference", "forward")
 
-    def __init__(self, *args, error_mistakes=(), **kwargs):
+    def __init__(self, *args, forward, error_mistakes=(), **kwargs):
         super().__init__(*args, error_mistakes=[*error_mistakes, *COMMON_ERRORS], **kwargs)
+        self.forward = forward
 
     def unfilled(self, observation):
         source = observation.get("source")
-        if isinstance(source, str) and source:
-            return backward_is_placeholder(source, self.name)
-        return observation.get("placeholder") is True
+        found = backward_is_placeholder(source, self.name) if isinstance(source, str) and source else None
+        return found if found is not None else observation.get("placeholder") is True
+
+    def returns_value(self, observation):
+        return scan.returns_value(observation.get("scan"), self.name, "backward")
+
+    def named_mistake(self, result, observation, lang):
+        items = result.get("items") if result.get("kind") == "sequence" else None
+        if isinstance(items, list) and items and all(item.get("kind") == "none" for item in items) \
+                and self.returns_value(observation) is False:
+            return say("no_return", lang, name=f"{self.name}.backward"), "no_return"
+        return super().named_mistake(result, observation, lang)
 
     def judge(self, observation, seed, lang=None):
         if observation.get("todo") or self.unfilled(observation):
@@ -114,6 +132,12 @@ class AutogradFunctionExercise(FunctionExercise):
         if "results" not in observation:
             return self.verdict("fail", text(NOT_A_FUNCTION, lang).format(got=kind_name(observation.get("answer"))),
                                 lang)
+        results = observation["results"]
+        if isinstance(results, list) and len(results) == len(cases := self.inputs(seed)):
+            for case, result in zip(cases, results):
+                output = result.get("output") if isinstance(result, dict) else None
+                if isinstance(output, dict) and diagnose(output, self.forward(*clone(case)), lang, figures=False):
+                    return self.verdict("fail", text(FORWARD_CHANGED, lang), lang)
         verdict = super().judge(observation, seed, lang)
         gradcheck = observation.get("gradcheck") if isinstance(observation.get("gradcheck"), dict) else {}
         message = str(gradcheck.get("message", ""))[:300]
@@ -130,10 +154,8 @@ class LeafFunctionExercise(FunctionExercise):
     """A FunctionExercise whose ``none_mistake`` explains a None result even when the function read the .grad
     of a non-leaf tensor (the core's generic message then suggests retain_grad, which is not this fix)."""
 
-    def named_mistake(self, result, lang):
-        if result.get("kind") == "none" and self.none_mistake:
-            return text(self.none_mistake, lang)
-        return super().named_mistake(result, lang)
+    def none_explained(self, result, observation, lang, always=True):
+        return super().none_explained(result, observation, lang, always=True)
 
 
 # --- non-finite results named before values are compared (ch11.safe_sqrt) ---------------------------------------
@@ -150,20 +172,17 @@ class NanSafeExercise(FunctionExercise):
         super().__init__(id, name, **kwargs)
         self.nonfinite = nonfinite
 
-    def named_mistake(self, result, lang):
-        found = super().named_mistake(result, lang)
+    def named_mistake(self, result, observation, lang):
+        found = super().named_mistake(result, observation, lang)
         if found or result.get("kind") != "sequence":
             return found
         items = result.get("items")
         if not isinstance(items, list) or len(items) != 2:
             return None
         value, grad = (self._nonfinite(item) for item in items)
-        if "nan" in value:
-            return text(self.nonfinite["nan_value"], lang)
-        if "inf" in grad:
-            return text(self.nonfinite["inf"], lang)
-        if "nan" in grad:
-            return text(self.nonfinite["where_trap"], lang)
+        for key, present in (("nan_value", "nan" in value), ("inf", "inf" in grad), ("where_trap", "nan" in grad)):
+            if present:
+                return text(self.nonfinite[key], lang), f"nonfinite.{key}"
         return None
 
     @staticmethod
@@ -220,19 +239,23 @@ class OrderExercise(FunctionExercise):
         if len(observation["results"]) != len(cases):
             return self.verdict("fail", say("unreadable", lang, got="results"), lang)
         for (inputs,), result in zip(cases, observation["results"]):
-            problem = self.named_mistake(result, lang) or self.order_problem(inputs, result, lang)
+            named = self.named_mistake(result, observation, lang)
+            if named:
+                return self.verdict("fail", named[0], lang, named[1])
+            problem = self.order_problem(inputs, result, lang)
             if problem:
                 return self.verdict("fail", problem, lang)
-        return self.verdict("pass", text(self.success, lang), lang)
+        return self.broken_rule(observation, "after", lang) or self.verdict("pass", text(self.success, lang), lang)
 
     def order_problem(self, inputs, result, lang):
         if result.get("kind") in ("exception", "none"):
             return diagnose(result, 0.0, lang)
         items = result.get("items") if result.get("kind") == "sequence" else None
         if not isinstance(items, list) or not all(
-                isinstance(item, dict) and item.get("kind") == "number" and item.get("type") == "int" for item in items):
+                isinstance(item, dict) and item.get("kind") == "number" and item.get("type") == "int"
+                and isinstance(item.get("value"), float) for item in items):
             return text(self.messages["not_list"], lang).format(got=kind_name(result))
-        order = [int(item["value"]) for item in items]
+        order = [int(item["value"]) for item in items]  # finite: an int beyond 2**1000 arrives as "inf"
         length = result.get("length")
         if not isinstance(length, int) or length > len(set(order)):
             return text(self.messages["duplicates"], lang)
@@ -243,3 +266,11 @@ class OrderExercise(FunctionExercise):
         if is_order(inputs, order[::-1]):
             return text(self.messages["reversed"], lang)
         return text(self.messages["wrong_order"], lang)
+
+
+# --- rules the course's exercises share (helpers.checking.rules) -----------------------------------------------
+
+FROM_AUTOGRAD = uses_autograd(says={
+    "zh": "导数必须由 autograd 算出：调用 `backward()`、`torch.autograd.grad` 或 `torch.func`，不能直接写出求导之后的公式。",
+    "en": "Derivatives must come from autograd: call `backward()`, `torch.autograd.grad` or `torch.func`; do not "
+          "write down the differentiated formula."})

@@ -45,11 +45,40 @@ CHECKER_MESSAGES = {  # what the checkers say about an answer
     "still_attached": {"zh": "结果还连着计算图（grad_fn={grad_fn}）：这里要的是普通数值，用 .detach() 或 .item()。",
                        "en": "The result is still attached to the graph (grad_fn={grad_fn}): a plain value is "
                              "wanted here; use .detach() or .item()."},
-    "nonleaf_grad": {"zh": "返回了 None，而且你的函数读取了一个非叶子张量的 .grad：反向传播只给叶子张量填充 .grad；"
-                           "读叶子张量（你设置 requires_grad 的那个）的 .grad，或者先对中间结果调用 retain_grad()。",
-                     "en": "Got None, and your function read .grad of a non-leaf tensor: backward fills .grad only for "
-                           "leaf tensors; read the leaf's .grad (the tensor you set requires_grad on), or call "
-                           "retain_grad() on the intermediate result first."},
+    "nonleaf_grad": {"zh": "返回了 None（先确认函数最后 return 了结果）；你的函数读取了一个非叶子张量的 .grad："
+                           "反向传播只给叶子张量填充 .grad；读叶子张量（你设置 requires_grad 的那个）的 .grad，"
+                           "或者先对中间结果调用 retain_grad()。",
+                     "en": "Got None (first make sure the function returns its result); your function read .grad of a "
+                           "non-leaf tensor: backward fills .grad only for leaf tensors; read the leaf's .grad (the "
+                           "tensor you set requires_grad on), or call retain_grad() on the intermediate result first."},
+    "no_return": {"zh": "返回了 None：{name} 里没有带值的 return 语句。函数算完之后要用 return 把结果交回来。",
+                  "en": "Got None: {name} has no return statement with a value; return the result at the end."},
+    "none_because": {"zh": "返回了 None（先确认函数最后 return 了结果）：{reason}",
+                     "en": "Got None (first make sure the function returns its result): {reason}"},
+    "rule_broken": {"zh": "违反了题目的规则：{rule}（{evidence}）",
+                    "en": "This breaks a rule of the exercise: {rule} ({evidence})"},
+    "outside_name": {"zh": "这个答案用到了 {names}，它是在另一个单元格{where}里定义的。评分时每个答案单元格只和第一个代码单元格"
+                           "（导入 torch 的那个）一起单独运行，那里没有 {names}：把它的定义或 import 也写进这个答案单元格。",
+                     "en": "This answer uses {names}, which another cell{where} defines. When grading, each answer cell "
+                           "runs on its own after the first code cell (the one that imports torch), where {names} does "
+                           "not exist: put its definition or import into this answer cell too."},
+    "tampering": {"zh": "这个答案改动了检查器本身或它读取答案的方式（{evidence}），这一题不计分，老师会看到这条记录。",
+                  "en": "This answer changes the checker itself or how it reads the answer ({evidence}); the exercise "
+                        "is not scored, and your instructor sees this record."},
+    "grading_check": {"zh": "评分时 check 不运行：答案单元格里的 check(...) 在这里没有作用。",
+                      "en": "check does not run while grading: a check(...) in an answer cell does nothing here."},
+    # the parts of the sentences above
+    "evidence_line": {"zh": "第 {line} 行 {code}", "en": "line {line}: {code}"},
+    "evidence_called": {"zh": "调用了 {name}", "en": "called {name}"},
+    "evidence_module": {"zh": "用到了 {module}", "en": "used {module}"},
+    "evidence_no_autograd": {"zh": "没有运行 backward()、torch.autograd.grad 或 torch.func",
+                             "en": "no backward(), torch.autograd.grad or torch.func ran"},
+    "evidence_dtype": {"zh": "结果是 {got}", "en": "the result is {got}"},
+    "evidence_new_object": {"zh": "返回的不是传进来的那个张量", "en": "the tensor returned is not the one passed in"},
+    "evidence_ctx_stored": {"zh": "forward 在 ctx 上存了 {names}", "en": "forward stored {names} on ctx"},
+    "evidence_saved": {"zh": "保存的张量不只是输出", "en": "what was saved is not just the output"},
+    "where_count": {"zh": "（In [{number}]）", "en": " (In [{number}])"},
+    "where_cell": {"zh": "（notebook 的第 {number} 个单元格）", "en": " (cell {number} of the notebook)"},
     "not_leaf": {"zh": "这个张量不是叶子张量（grad_fn={grad_fn}）：它是计算出来的，backward 之后它的 .grad 不会被填充；"
                        "在创建张量时就设置 requires_grad=True。",
                  "en": "This tensor is not a leaf (grad_fn={grad_fn}): it was computed, so backward will not fill its "
@@ -83,6 +112,13 @@ CHECKER_MESSAGES = {  # what the checkers say about an answer
     "hint_inplace": {"zh": "原地修改（+=、zero_() 等）破坏了反向传播需要的值：改用非原地运算，或在 torch.no_grad() 下修改。",
                      "en": "An in-place change (+=, zero_(), ...) broke a value backward needs: use an out-of-place "
                            "operation, or modify under torch.no_grad()."},
+    "hint_name": {"zh": "有个名字没有定义：每个答案单元格要自成一体（评分时它只和第一个代码单元格一起运行），用到的 import "
+                        "和辅助函数都写在这个单元格里。",
+                  "en": "A name is not defined: each answer cell must stand on its own (when grading it runs only "
+                        "after the first code cell); put the imports and helpers it uses into this cell."},
+    "hint_none": {"zh": "有个值是 None，多半是某个张量的 .grad：那个张量没有 requires_grad=True、不是叶子，或者还没 backward()。",
+                  "en": "A value is None, most likely a tensor's .grad: that tensor lacks requires_grad=True, is not a "
+                        "leaf, or backward() has not run yet."},
     "wrong_choice": {"zh": "选项 {got} 不对。", "en": "Option {got} is not right. "},
     "bad_choice": {"zh": "请用一个选项字母回答，例如 \"A\"；可选：{options}。",
                    "en": "Answer with one option letter, e.g. \"A\"; options: {options}."},
@@ -96,6 +132,7 @@ GRADER_MESSAGES = {  # what the grader says about a submission it could not judg
     "timeout": {"zh": "超时", "en": "Time limit exceeded"},
     "memory": {"zh": "内存超限", "en": "Memory limit exceeded"},
     "error": {"zh": "运行出错", "en": "Error while running"},
+    "tampered": {"zh": "改动了检查器", "en": "Tampered with the checker"},
     "blank": {"zh": "未作答", "en": "Nothing filled in"},  # a student's row: every answer cell still ``...``
     # the grader's reasons
     "no_notebook": {"zh": "没有找到包含这个练习的 notebook。", "en": "No notebook contains this exercise."},

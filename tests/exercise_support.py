@@ -10,6 +10,7 @@ import nbformat
 import torch
 
 from helpers.exercises import EXERCISES
+from helpers.messages import say, text
 
 ROOT = Path(__file__).resolve().parent.parent
 IDS = sorted(EXERCISES)
@@ -62,6 +63,11 @@ def question(exercise_id):
     """The markdown cell that asks the question (it names the exercise id in backquotes)."""
     return next(c.source for c in solution_cells(exercise_id)
                 if c.cell_type == "markdown" and f"`{exercise_id}`" in c.source)
+
+
+def none_message(exercise):
+    """What a None result gets when the exercise explains None: "did you return?", then its own explanation."""
+    return {lang: say("none_because", lang, reason=text(exercise.none_mistake, lang)) for lang in ("zh", "en")}
 
 
 def placeholder(x):

@@ -355,4 +355,5 @@ def test_a_function_that_returns_none_is_diagnosed_not_called_unfinished():
         return None
 
     result = check("ch01.grad_2xtx", grad_of_2xtx)
-    assert result.status == "fail" and result.detail == say("returned_none", "zh")
+    assert result.status == "fail" and result.detail == say("no_return", "zh", name="grad_of_2xtx")
+    assert result.mistake == "ch01.grad_2xtx/no_return"

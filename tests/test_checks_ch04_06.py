@@ -250,8 +250,10 @@ def test_the_none_message_does_not_hide_the_non_leaf_diagnosis():
 
 
 def test_cos_is_forbidden_in_the_sin_exercise_only():
-    forbidden = text(EXERCISES["ch06.sin_and_derivative"].forbidden[0][1], "zh")
-    assert verdict("ch06.sin_and_derivative", sin_by_formula).detail == forbidden
+    (rule,) = [r for r in EXERCISES["ch06.sin_and_derivative"].rules if r["rule"] == "forbid"]
+    result = verdict("ch06.sin_and_derivative", sin_by_formula)
+    assert result.detail.startswith(say("rule_broken", "zh", rule=text(rule["says"], "zh"), evidence="").rstrip("）"))
+    assert result.mistake == "ch06.sin_and_derivative/rule-forbid" and "torch.cos" in result.detail
     assert verdict("ch06.derivative_of", derivative_hard_coded).status == "fail"
     assert verdict("ch06.sin_and_derivative", sin_and_derivative).status == "pass"
 
@@ -278,13 +280,18 @@ def test_fact_data_and_detach_share_storage_and_leave_x_alone():
 
 
 def test_fact_no_grad_blocks_y2_and_keeps_requires_grad():
-    x = torch.tensor(1.0, requires_grad=True)
+    x = torch.tensor(3.0, requires_grad=True)
     y1 = x ** 2
     with torch.no_grad():
         y2 = x ** 3
         assert x.requires_grad
-    (y1 + y2).backward()
+    y3 = y1 + y2
+    y3.backward()
     assert x.grad.item() == EXERCISES["ch04.no_grad_value"].expected
+    # no other quantity of the question is the answer (at x = 1 the value y3 was: issue 19)
+    wrong = {y1.item(), y2.item(), y3.item(), 2 * 3 + 3 * 3 ** 2, 3 * 3 ** 2, 0.0}
+    assert x.grad.item() not in wrong
+    assert {value for value, _ in EXERCISES["ch04.no_grad_value"].mistakes} == wrong
 
 
 def test_fact_no_grad_uses():

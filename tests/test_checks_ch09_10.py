@@ -10,11 +10,11 @@ import warnings
 import pytest
 import torch
 
-from exercise_support import verdict
+from exercise_support import none_message, verdict
 from helpers import check
 from content.ch09 import UNSAVED
 from content.ch10 import FORGOT_ZERO, NEW_TENSOR_UNDER_NO_GRAD, STEP_IN_GRAPH
-from content.kinds import COMMON_ERRORS, backward_is_placeholder
+from content.kinds import COMMON_ERRORS, FORWARD_CHANGED, backward_is_placeholder
 from helpers.chapters import ch09 as widget09
 from helpers.chapters import ch10 as widget10
 from helpers.checking.autograd_function import observe_autograd_function
@@ -220,7 +220,7 @@ class SoftplusUnpacksTwo(SoftplusFromOutput):
 class SoftplusForwardLocal(SoftplusFromOutput):
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * torch.sigmoid(x_from_forward)  # noqa: F821 -- forward's local is not in scope
+        return grad_output * torch.sigmoid(x)  # noqa: F821 -- forward's parameter is not in scope
 
 
 # --- ch10.train_by_hand -----------------------------------------------------------------------------------------
@@ -411,7 +411,7 @@ FUNCTIONS = {
     "ch09.scaled_matmul": ([ScaledMatMul, ScaledMatMulNeeds], [ScaledMatMulNoAlpha, ScaledMatMulNegated], None),
     "ch09.softplus_saved_output": ([SoftplusFromOutput, SoftplusOneMinusExp],
                                    [SoftplusSigmoidOfY, SoftplusNoChain, SoftplusMissingOneMinus], None),
-    "ch10.train_by_hand": ([train, train_with_sgd, train_set_to_none],
+    "ch10.train_by_hand": ([train, train_set_to_none],
                            [train_without_zero, train_ascent, train_nothing], None),
     "ch10.freeze": ([finetune, finetune_requires_grad_false],
                     [finetune_everything, finetune_without_zero, finetune_no_step], None),
@@ -422,7 +422,8 @@ OTHER_WRONGS = [("ch09.cos2x", Cos2xTwoGrads), ("ch09.cos2x", Cos2xOther), ("ch0
                 ("ch09.softplus_saved_output", SoftplusCtxAttribute),
                 ("ch09.softplus_saved_output", SoftplusUnpacksTwo),
                 ("ch10.train_by_hand", train_in_place_in_graph), ("ch10.train_by_hand", train_rebinding_in_graph),
-                ("ch10.train_by_hand", train_rebinding_under_no_grad), ("ch10.leaf_grad", param_grad_double_last)]
+                ("ch10.train_by_hand", train_rebinding_under_no_grad), ("ch10.leaf_grad", param_grad_double_last),
+                ("ch10.train_by_hand", train_with_sgd)]
 CORE_NAMED = []
 HINTED = []
 
@@ -441,7 +442,7 @@ ERROR_NAMED = [
     ("ch10.train_by_hand", train_rebinding_in_graph, STEP_IN_GRAPH),
     ("ch10.train_by_hand", train_rebinding_in_graph_then_zero, STEP_IN_GRAPH),
     ("ch10.train_by_hand", train_rebinding_under_no_grad, NEW_TENSOR_UNDER_NO_GRAD),
-    ("ch10.leaf_grad", param_grad_double_last, EXERCISES["ch10.leaf_grad"].none_mistake),
+    ("ch10.leaf_grad", param_grad_double_last, none_message(EXERCISES["ch10.leaf_grad"])),
 ]
 
 
@@ -478,10 +479,18 @@ def test_the_probe_runs_gradcheck_and_reports_plain_data():
     assert wrong == {"passed": False, "message": "GradcheckError: Jacobian mismatch for output 0 with respect to input 0"}
 
 
-def test_gradcheck_decides_when_the_values_agree():
+def test_forward_is_judged_and_gradcheck_can_only_add_a_failure():
     for lang in ("zh", "en"):
         result = verdict("ch09.cos2x", Cos2xChangedForward, 0, lang)
-        assert result.status == "fail" and "Jacobian mismatch for output 0 with respect to input 0" in result.detail
+        assert result.status == "fail" and result.detail == text(FORWARD_CHANGED, lang)
+    exercise = EXERCISES["ch09.cos2x"]
+    observation = exercise.observe(Cos2xChangedForward, 0)
+    observation["gradcheck"] = {"passed": True, "message": ""}  # a forged pass grants nothing
+    assert exercise.judge(observation, 0).detail == text(FORWARD_CHANGED, "zh")
+    observation = exercise.observe(Cos2x, 0)
+    observation["gradcheck"] = {"passed": False, "message": "GradcheckError: Jacobian mismatch"}
+    result = exercise.judge(observation, 0)
+    assert result.status == "fail" and "Jacobian mismatch" in result.detail
     result = verdict("ch09.cos2x", Cos2xOther, 0)
     assert result.status == "fail" and result.detail.endswith("gradcheck 的报告：GradcheckError: Jacobian mismatch "
                                                               "for output 0 with respect to input 0。")

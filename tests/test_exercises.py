@@ -18,8 +18,8 @@ import test_checks_ch04_06
 import test_checks_ch07_08
 import test_checks_ch11_12
 import test_checks_ch09_10
-from exercise_support import (HOSTILE, IDS, SOLUTIONS, calls_like_the_reference, ids_of, placeholder, question,
-                              solution_answers, verdict)
+from exercise_support import (HOSTILE, IDS, SOLUTIONS, calls_like_the_reference, ids_of, none_message, placeholder,
+                              question, solution_answers, verdict)
 from helpers import check
 from helpers.authoring.new_exercise import EXERCISES_PER_CHAPTER, LIMIT_REASON, TODO
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
@@ -70,7 +70,7 @@ def wrong_functions(exercise_id):
     exercise = EXERCISES[exercise_id]
     if exercise_id in FUNCTIONS:
         _, wrongs, none_wrong = FUNCTIONS[exercise_id]
-        return list(zip(wrongs, [m for _, m in exercise.mistakes])) + ([(none_wrong, exercise.none_mistake)]
+        return list(zip(wrongs, [m for _, m in exercise.mistakes])) + ([(none_wrong, none_message(exercise))]
                                                                         if none_wrong else [])
     return list(exercise.mistakes) if calls_like_the_reference(exercise_id) else []
 

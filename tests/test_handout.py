@@ -30,6 +30,7 @@ from helpers.checking.kinds import ChoiceExercise, ValueExercise
 from helpers.checking.mistakes import own_messages
 from helpers.exercises import EXERCISES
 from helpers.messages import text
+from student_answers import ANSWERS
 from test_exercises import wrong_functions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,6 +229,15 @@ json.dump({"verdicts": verdicts, "inputs": inputs, "checks": checks}, open(sys.a
 """
 
 
+def table_answers():
+    """(exercise id, answer cell) for the answers of tests/student_answers.py that break a rule or make a typical
+    mistake, run with the setup cell (not those that lean on another cell, nor the endless loop)."""
+    for exercise_id, answers in ANSWERS.items():
+        for answer in answers:
+            if answer.kind in ("rule", "mistake") and not answer.before and answer.expect != "timeout":
+                yield exercise_id, "import torch\nfrom helpers import check\n" + answer.source
+
+
 def solution_sources():
     """Each solution notebook's setup and answer cells: [source, exercise id or None, the name it defines]."""
     for path in SOLUTIONS:
@@ -253,6 +263,16 @@ def test_the_student_package_alone_gives_the_courses_verdicts_on_the_public_inpu
                     verdict = exercise.judge(observation, seed, lang)
                     observations.append([exercise_id, seed, lang, observation])
                     expected.append([str(verdict), verdict.mistake])
+    seed = recorded.PUBLIC_SEEDS[0]
+    for exercise_id, source in table_answers():  # the rules and diagnoses read the cell, as the grader gives it
+        exercise = EXERCISES[exercise_id]
+        namespace = {}
+        exec(compile(source, "<answer>", "exec"), namespace)
+        observation = exercise.observe(namespace[exercise.name], seed)
+        observation.update(source=source, scan=source)
+        verdict = exercise.judge(observation, seed, "zh")
+        observations.append([exercise_id, seed, "zh", observation])
+        expected.append([str(verdict), verdict.mistake])
     jobs = {"observations": observations, "seeds": list(recorded.PUBLIC_SEEDS), "solutions": list(solution_sources())}
     (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
     # -S: no .pth files, so the course's editable install cannot lend its modules; torch and the rest come from
@@ -276,16 +296,16 @@ def test_the_student_package_alone_gives_the_courses_verdicts_on_the_public_inpu
 
 def test_an_answer_made_of_the_public_results_passes_check_but_not_the_grader(handout):
     """A handout's check knows only the public inputs; the grader draws fresh ones from the definitions."""
-    public = recorded.unpack(recorded_data(handout))["ch01.grad_2xtx"]
+    public = recorded.unpack(recorded_data(handout))["ch12.mul_backward"]
 
-    def grad_of_2xtx(x):  # looks the answer up instead of computing it
-        key = recorded.key_of((x.detach().clone(),))
-        return recorded.decode(public.reference.results[key]) if key in public.reference.results else x
+    def mul_backward(*args):  # looks the answer up instead of computing it
+        key = recorded.key_of(tuple(arg.detach().clone() for arg in args))
+        return recorded.decode(public.reference.results[key]) if key in public.reference.results else args[2:4]
 
     for seed in recorded.PUBLIC_SEEDS:
-        assert public.judge(public.observe(grad_of_2xtx, seed), seed).passed
-    full, fresh = EXERCISES["ch01.grad_2xtx"], 20260523
-    assert full.judge(full.observe(grad_of_2xtx, fresh), fresh).status == "fail"
+        assert public.judge(public.observe(mul_backward, seed), seed).passed
+    full, fresh = EXERCISES["ch12.mul_backward"], 20260523
+    assert full.judge(full.observe(mul_backward, fresh), fresh).status == "fail"
 
 
 def test_any_seed_checks_on_public_inputs():

@@ -218,9 +218,10 @@ def status(hostile, student, exercise="ch02.no_zero"):
 
 
 def blocked(hostile, student):
-    """The attack failed (its wrong fallback answer was graded) and the innocent students lost nothing."""
+    """The attack failed (its wrong fallback answer was graded, or it was reported as tampering: walking the
+    grader's frames, say) and the innocent students lost nothing."""
     record = hostile["records"][student, "ch02.no_zero"]
-    assert record["status"] == "fail", record
+    assert record["status"] in ("fail", "tampered") and record["score"] == 0, record
     innocents_intact(hostile)
 
 
@@ -288,10 +289,11 @@ def test_malformed_reports_are_recorded_as_errors(hostile, student):
     (hostile["results"] / "results.jsonl").read_text(encoding="utf-8", errors="strict")
 
 
-@pytest.mark.parametrize("student", ["cos_helper", "cos_getattr", "cos_unobserved"])
-def test_forbidden_cos_is_observed_not_just_spelled(hostile, student):
+@pytest.mark.parametrize("student, status", [("cos_helper", "fail"), ("cos_getattr", "fail"),
+                                             ("cos_unobserved", "tampered")])  # it pops the checker's call record
+def test_forbidden_cos_is_observed_not_just_spelled(hostile, student, status):
     record = hostile["records"][student, "ch06.sin_and_derivative"]
-    assert record["status"] == "fail" and "cos" in record["detail"], record
+    assert record["status"] == status and ("cos" in record["detail"] or status == "tampered"), record
     innocents_intact(hostile)
 
 

@@ -17,14 +17,19 @@ ERROR_HINTS = (
     (r"(?i)only tensors of floating point", "hint_int_grad"),
     (r"Can't call numpy\(\) on Tensor that requires grad", "hint_numpy"),
     (r"in-place operation|modified by an inplace operation", "hint_inplace"),
+    (r"name '[^']*' is not defined", "hint_name"),
+    (r"'NoneType' object has no attribute|'NoneType' and|and 'NoneType'|NoneType' object is not", "hint_none"),
 )
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
-def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, figures=True):
+def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, figures=True, integer=False):
     """None when ``result`` (a description) matches ``expected``; otherwise the message naming the mistake.
 
-    ``leaf`` asks for a leaf tensor that requires grad; ``figures=False`` leaves out the size of the error,
-    which would otherwise differ from run to run when the inputs are random.
+    A listed wrong value (``mistakes``) is named before anything else is said about the answer (that it is still
+    attached to the graph, say): it is the more specific cause. ``leaf`` asks for a leaf tensor that requires
+    grad; ``integer`` accepts an integer tensor (an integer quantity); ``figures=False`` leaves out the size of
+    the error, which would otherwise differ from run to run when the inputs are random.
     """
     kind = result.get("kind")
     if kind == "exception":
@@ -36,14 +41,18 @@ def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, fi
     if isinstance(expected, (tuple, list)):
         return _diagnose_sequence(result, expected, lang, plain, mistakes, figures)
     expected = torch.as_tensor(expected, dtype=torch.float64)
+    got = _values(result)
+    named = _named(got, expected, mistakes, lang) if got is not None else None
+    if named:
+        return named
     if kind == "number" and expected.numel() == 1 and not leaf:
-        got = float(result["value"])  # "nan" and "inf" arrive as strings
-        if not math.isfinite(got):
+        if not math.isfinite(float(result["value"])):  # "nan" and "inf" arrive as strings
             return say("nan", lang)
-        return _compare(torch.tensor(got, dtype=torch.float64), expected.reshape(()), lang, mistakes, figures)
+        return _compare(got, expected.reshape(()), lang, figures)
     if kind != "tensor":
         return say("not_tensor" if expected.dim() or leaf else "not_number", lang, got=kind_name(result))
-    if not (result["dtype"].startswith("float") or result["dtype"] in ("bfloat16", "half")):
+    if not (result["dtype"].startswith("float") or result["dtype"] in ("bfloat16", "half")
+            or (integer and result["dtype"] in INTEGER_DTYPES)):
         return say("int_dtype", lang, got=result["dtype"])
     if result["values"] is None:
         return say("too_big", lang, numel=result["numel"], expected=tuple(expected.shape))
@@ -58,7 +67,31 @@ def diagnose(result, expected, lang, *, plain=False, mistakes=(), leaf=False, fi
     got = tensor_from(result)
     if not torch.isfinite(got).all() and torch.isfinite(expected).all():
         return say("nan", lang)
-    return _compare(got, expected, lang, mistakes, figures)
+    return _compare(got, expected, lang, figures)
+
+
+def _values(description):
+    """A number's or tensor's values as a float64 tensor, or None when the description holds none."""
+    try:
+        if description.get("kind") == "number":
+            return torch.tensor(float(description["value"]), dtype=torch.float64)
+        if description.get("kind") == "tensor" and description.get("values") is not None:
+            return tensor_from(description)
+    except (TypeError, ValueError, KeyError, RuntimeError, OverflowError):
+        return None
+    return None
+
+
+def _named(got, expected, mistakes, lang):
+    """The message of the listed wrong value ``got`` equals, if any (none when ``got`` is the right value, as a
+    mistake may give on some inputs)."""
+    if got.shape == expected.shape and torch.allclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True):
+        return None
+    for wrong_value, message in mistakes:
+        wrong_value = torch.as_tensor(wrong_value, dtype=torch.float64)
+        if wrong_value.shape == got.shape and torch.allclose(got, wrong_value, rtol=RTOL, atol=ATOL):
+            return text(message, lang)
+    return None
 
 
 NON_LEAF_WARNING = "not a leaf Tensor is being accessed"
@@ -93,23 +126,16 @@ def _diagnose_sequence(result, expected, lang, plain, mistakes, figures):
 
 def _matches(description, value):
     """True when a number or tensor description holds ``value`` (same shape, same values)."""
-    if description.get("kind") == "number":
-        got = torch.tensor(float(description["value"]), dtype=torch.float64)
-    elif description.get("kind") == "tensor" and description["values"] is not None:
-        got = tensor_from(description)
-    else:
+    got = _values(description)
+    if got is None:
         return False
     value = torch.as_tensor(value, dtype=torch.float64)
     return got.shape == value.shape and bool(torch.allclose(got, value, rtol=RTOL, atol=ATOL))
 
 
-def _compare(got, expected, lang, mistakes, figures=True):
+def _compare(got, expected, lang, figures=True):
     if got.shape == expected.shape and torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
         return None
-    for wrong_value, message in mistakes:
-        wrong_value = torch.as_tensor(wrong_value, dtype=torch.float64)
-        if wrong_value.shape == got.shape and torch.allclose(got, wrong_value, rtol=RTOL, atol=ATOL):
-            return text(message, lang)
     if got.shape != expected.shape:
         return say("shape", lang, expected=tuple(expected.shape), got=tuple(got.shape))
     if expected.abs().max() > ATOL:

@@ -5,9 +5,10 @@ can count mistakes across runs and languages. Keys are local to an exercise (the
 
 * a listed value mistake of a ``ValueExercise`` by its value: ``value-18``; other listed mistakes by their
   position: ``mistake-2`` (a function mistake), or by an explicit ``"key"`` entry in the message dict;
-* the exercise's ``none_mistake``: ``none``; its ``error_mistakes`` / ``forbidden`` by position:
-  ``error-1``, ``forbidden-1``; any other message dict the exercise holds by its attribute name
-  (``leaf_problems.not_leaf``), or a message constant of the exercise's module by its name (``gradcheck_failed``);
+* the exercise's ``none_mistake``: ``none`` (``no_return`` when the source shows no return); its
+  ``error_mistakes`` by position: ``error-1``; a broken rule by its key: ``rule-forbid``; any other message
+  dict the exercise holds by its attribute name (``leaf_problems.not_leaf``), or a message constant of the
+  exercise's module by its name (``gradcheck_failed``);
 * the core's generic diagnoses by their message key: ``returned_none``, ``accumulated``, ``wrong_results``;
   a raised error as ``raised`` or ``raised-<hint>`` (``raised-nonscalar``); the n-th result of a sequence as
   ``result2-<key>``; a multiple choice by the option: ``option-B`` (set by the choice exercise itself).
@@ -25,7 +26,7 @@ from helpers.messages import CHECKER_MESSAGES as MESSAGES, language
 OTHER = "other"
 # Catalogue entries that are not a diagnosis on their own (headlines, fragments, handled separately).
 NOT_DIAGNOSES = {"pass", "fail", "todo", "todo_detail", "unknown_exercise", "internal", "n_results", "nth_result",
-                 "raised", "wrong_choice"}
+                 "raised", "wrong_choice", "where_count", "where_cell"}
 _own = weakref.WeakKeyDictionary()
 _generic = {}
 
@@ -91,12 +92,11 @@ def own_messages(exercise):
             add(f"mistake-{position}" if callable(wrong) else _value_key(wrong, position), message)
     if getattr(exercise, "none_mistake", None) is not None:
         add("none", exercise.none_mistake)
-    for name, label in (("error_mistakes", "error"), ("forbidden", "forbidden")):
-        for position, entry in enumerate(getattr(exercise, name, None) or (), 1):
-            if isinstance(entry, (tuple, list)) and len(entry) == 2:
-                add(f"{label}-{position}", entry[1])
+    for position, entry in enumerate(getattr(exercise, "error_mistakes", None) or (), 1):
+        if isinstance(entry, (tuple, list)) and len(entry) in (2, 3):
+            add(f"error-{position}", entry[1])
     for name, value in vars(exercise).items():
-        if name in ("success", "explanations", "mistakes", "none_mistake", "error_mistakes", "forbidden"):
+        if name in ("success", "explanations", "mistakes", "none_mistake", "error_mistakes", "rules"):
             continue
         if is_message(value):
             add(name, value)
@@ -129,7 +129,8 @@ def _own_templates(exercise, lang):
 def _generic_templates(lang):
     if lang not in _generic:
         _generic[lang] = _templates([(k, m) for k, m in MESSAGES.items()
-                                     if k not in NOT_DIAGNOSES and not k.startswith("hint_")], lang)
+                                     if k not in NOT_DIAGNOSES and not k.startswith(("hint_", "evidence_"))],
+                                    lang)
     return _generic[lang]
 
 

@@ -1,8 +1,8 @@
 """An exercise as a student's handout knows it: its results on public inputs, recorded, not the code behind them.
 
 A handout checks answers without the course's definitions (``content/chNN.py``, with their references).
-``record`` runs an exercise's input maker, reference and named mistakes for a few public seeds and keeps what
-they returned; ``rebuild`` makes an exercise of the same kind whose ``cases``, ``reference`` and mistakes look
+``record`` runs an exercise's input maker, reference (and the kind's other ``recorded_functions``, such as a
+Function exercise's forward) and named mistakes for a few public seeds and keeps what they returned; ``rebuild`` makes an exercise of the same kind whose ``cases``, ``reference`` and mistakes look
 those results up. The judge is the same code, so on those inputs the verdicts are the same (a test compares
 them). Any other seed is mapped to one of the public ones: a handout only ever checks on public inputs, while
 the grader draws fresh ones from the definitions.
@@ -42,7 +42,7 @@ def record(exercise, seeds=PUBLIC_SEEDS):
     for name, value in vars(exercise).items():
         if name == "cases" and callable(value):
             state[name] = {"$": "cases", "seeds": {str(seed): encode(cases) for seed, cases in calls.cases.items()}}
-        elif name == "reference" and callable(value):
+        elif name in getattr(kind, "recorded_functions", ("reference",)) and callable(value):
             state[name] = calls.results(value)
         elif name == "mistakes":
             state[name] = [[calls.results(wrong) if callable(wrong) else encode(wrong), encode(message)]
@@ -144,7 +144,8 @@ def decode(data):
     if tag is None:
         return {k: decode(item) for k, item in data.items()}
     if tag == "tensor":
-        tensor = torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])
+        # clone: a fresh tensor, not a view of the flat one (an in-place update of a view fails differently)
+        tensor = torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"]).clone()
         return tensor.requires_grad_(True) if data["requires_grad"] else tensor
     if tag == "tuple":
         return tuple(decode(item) for item in data["items"])

@@ -9,7 +9,8 @@ from pathlib import Path
 from helpers import ROOT
 from helpers.grading.environment import ENVIRONMENT
 
-
+DEFAULT_TIMEOUT = 10.0  # seconds per exercise; helpers.checking.check.TIME_LIMIT gives a notebook's check the same
+DEFAULT_MEMORY = 1024  # MB per exercise
 
 def register(subparsers):
     grade = subparsers.add_parser("grade", help="给全班评分 / grade a class folder",
@@ -43,8 +44,9 @@ def register(subparsers):
 
 def _limits(parser):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="grading workers (default: CPUs)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default 10)")
-    parser.add_argument("--memory", type=int, default=None, help="MB of memory per exercise (default 1024)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help=f"seconds per exercise (default {DEFAULT_TIMEOUT:g}, as a notebook's check)")
+    parser.add_argument("--memory", type=int, default=None, help=f"MB of memory per exercise (default {DEFAULT_MEMORY})")
     parser.add_argument("--course", type=Path, default=None,
                         help="the assignment: an assignment.json (from `handout`) or a folder of released exercise "
                              "notebooks (default: for grade, RESULTS/assignment.json when regrading, else exercises/)")
@@ -57,8 +59,8 @@ def _settings(args):
     from helpers.grading.course import Settings
     from helpers.messages import language
 
-    return Settings(timeout=args.timeout if args.timeout is not None else 10.0,
-                    memory_mb=args.memory if args.memory is not None else 1024, jobs=max(1, args.jobs),
+    return Settings(timeout=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT,
+                    memory_mb=args.memory if args.memory is not None else DEFAULT_MEMORY, jobs=max(1, args.jobs),
                     lang=language(args.lang), run_limit=args.run_limit)
 
 

@@ -1,11 +1,21 @@
 """The judge: turns what a sandboxed child reported about one answer into a status and the sentence the
 student reads, with the same checker as the notebook's ``check``. It runs in the grading process, the only
-one that imports the reference solutions."""
+one that imports the reference solutions.
+
+What the child reports is data to judge, never a verdict: values are compared here with the references on
+inputs drawn here, and what the rules and the tampering scan read is the answer cell as the notebook holds it
+(``observation["scan"]``), not anything the child says about it. The order is the notebook's: a todo, then
+tampering (status ``tampered``, with its evidence), then a name the cell takes from another cell of the
+notebook (the rule that each answer cell runs alone after the setup cell), then the checker's verdict.
+"""
 import ast
 import re
 import secrets
 import signal
 
+from helpers.checking import scan
+from helpers.checking.check import tampering
+from helpers.grading import notebooks
 from helpers.grading.sandbox import wire
 from helpers.messages import say
 
@@ -23,13 +33,14 @@ class Judge:
         self.settings, self.lang = settings, settings.lang
         self.seeds = {i: secrets.randbits(31) for i in course.exercises}
         self.inputs = {i: _encoded(e.inputs(self.seeds[i])) for i, e in course.exercises.items()}
+        self.setups = course.setups
         self.cache = {}
 
     def task(self, number, jobs, setups, hidden):
         """The worker's task for one student: every exercise to run, in course order, as plain data."""
         items = [{"exercise": job.exercise.id, "name": job.exercise.name, "setup": setups[job.exercise.id],
-                  "answer": job.answer, "probe": job.exercise.probe, "inputs": self.inputs[job.exercise.id]}
-                 for job in jobs]
+                  "answer": job.answer, "probe": job.exercise.probe, "inputs": self.inputs[job.exercise.id],
+                  "watch": job.exercise.watch} for job in jobs]
         return {"id": number, "items": items, "timeout": self.settings.timeout, "cpu_seconds": self.settings.timeout,
                 "memory_mb": self.settings.memory_mb, "hidden": hidden}
 
@@ -60,29 +71,56 @@ class Judge:
         if outcome == "sandbox":
             return problem("crashed", say("worker", lang, why=f"sandbox: {str(report.get('message'))[:300]}"))
         if outcome == "error":
-            return self._raised(report)
+            return self._outside(job) or self._raised(report)
         if outcome == "undefined":
             return problem("error", say("undefined", lang, name=exercise.name))
         observation = report.get("observation") if outcome == "ok" else None
         if not isinstance(observation, dict):
             return problem("error", say("malformed", lang, why="observation"))
+        observation["scan"] = job.answer
         if exercise.source_from_cell:
             observation["source"] = trusted_source(job.answer, exercise.name)
             memory = _out_of_memory(observation.get("results"))
             if memory:
                 return problem("memory", say("too_much_memory", lang, mb=self.settings.memory_mb, error=memory))
-        # The report text decides the observation; only the source may have been replaced (by a str) above.
-        cache_key = (exercise.id, text, observation["source"] if exercise.source_from_cell else None)
+        # The report text decides the observation, the answer's text the tampering evidence and the source.
+        cache_key = (exercise.id, text, job.answer)
         if cache_key not in self.cache:
             try:
                 verdict = exercise.judge(observation, self.seeds[exercise.id], lang)
-                self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail, "mistake": verdict.mistake,
-                                         "score": verdict.score * exercise.points}
-                self.cache[cache_key].update(_partial_credit(exercise, observation, self.seeds[exercise.id], lang,
-                                                             verdict))
+                evidence = tampering(observation, job.answer, lang) if verdict.status != "todo" else ""
+                if evidence:
+                    self.cache[cache_key] = problem("tampered", say("tampering", lang, evidence=evidence))
+                else:
+                    self.cache[cache_key] = {"status": verdict.status, "detail": verdict.detail,
+                                             "mistake": verdict.mistake, "score": verdict.score * exercise.points}
+                    self.cache[cache_key].update(_partial_credit(exercise, observation, self.seeds[exercise.id],
+                                                                 lang, verdict))
             except Exception as error:  # noqa: BLE001 -- a forged observation of the wrong shape
                 self.cache[cache_key] = problem("error", say("malformed", lang, why=type(error).__name__))
-        return dict(self.cache[cache_key])
+        found = dict(self.cache[cache_key])
+        if found["status"] in ("pass", "fail"):
+            return self._outside(job) or found
+        return found
+
+    def _outside(self, job):
+        """A fail naming the names the answer cell takes from another cell of its notebook, and that cell."""
+        cells = getattr(job, "cells", None) or []
+        wanted = scan.free_names(job.answer, scan.bound_names(self.setups.get(job.exercise.id, "")))
+        if not wanted:
+            return None
+        found = {}
+        for number, cell in enumerate(cells, 1):
+            text = notebooks.source(cell)
+            if cell.get("cell_type") == "code" and text != job.answer:
+                for name in wanted & scan.bound_names(text):
+                    found.setdefault(name, number)
+        if not found:
+            return None
+        names = sorted(found)
+        where = say("where_cell", self.lang, number=found[names[0]])
+        return {"status": "fail", "score": 0.0, "mistake": f"{job.exercise.id}/outside_name",
+                "detail": say("outside_name", self.lang, names=", ".join(names), where=where)}
 
     def _raised(self, report):
         lang = self.lang

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.grading import intake as lms
+from helpers.grading.commands import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from helpers.grading.export import Gradebook
 from helpers.grading.policy import Policy, PolicyError, read_times
 from helpers.grading.results import recall_options, remember_options
@@ -20,7 +21,7 @@ from helpers.grading.results import recall_options, remember_options
 REMEMBERED = {"roster": None, "export": [], "lang": None, "assignment": None, "assignment_file": None,
               "submitted_at": None, "timeout": None, "memory": None, "course_url": None}
 PATHS = ("roster", "assignment_file", "submitted_at")
-DEFAULT_LIMITS = {"timeout": 10.0, "memory": 1024}
+DEFAULT_LIMITS = {"timeout": DEFAULT_TIMEOUT, "memory": DEFAULT_MEMORY}
 KEPT_FOR_ONLY = ("lang", "timeout", "memory")  # what the other students' kept results were graded with
 POLICY_COPY = "assignment.toml"
 

@@ -3,7 +3,7 @@ of a grading problem."""
 from helpers.messages import MESSAGES
 
 # In the order a student's row reports its first problem; pass, fail and todo are the checkers' own verdicts.
-PROBLEMS = ("invalid-notebook", "missing", "crashed", "timeout", "memory", "error")
+PROBLEMS = ("invalid-notebook", "missing", "tampered", "crashed", "timeout", "memory", "error")
 STATUSES = ("pass", "fail", "todo") + PROBLEMS
 BLANK = "blank"  # a student's row when nothing is filled in anywhere: every exercise todo
 

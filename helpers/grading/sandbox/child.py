@@ -137,7 +137,7 @@ def _answer_report(item):
         return {"outcome": "undefined"}
     answer = namespace[item["name"]]
     cases = None if item["inputs"] is None else [tuple(wire.decode(arg) for arg in case) for case in item["inputs"]]
-    observation = PROBES[item["probe"]](answer, cases, sandboxed=True)
+    observation = PROBES[item["probe"]](answer, cases, sandboxed=True, watch=item.get("watch"))
     return {"outcome": "ok", "observation": observation}
 
 

@@ -32,7 +32,8 @@ def encode(value):
 def decode(data):
     """The inverse of ``encode`` (child side)."""
     if "tensor" in data:
-        tensor = torch.tensor(data["tensor"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])
+        # clone: a fresh tensor, not a view of the flat one (an in-place update of a view fails differently)
+        tensor = torch.tensor(data["tensor"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"]).clone()
         return tensor.requires_grad_(data["requires_grad"])
     if "sequence" in data:
         items = [decode(item) for item in data["sequence"]]
