@@ -120,7 +120,7 @@ def corpus(results):
         "sys_exit": {EX02: with_answer("ch02.no_zero", "import sys\nsys.exit(0)\n")},
         "os_exit": {EX02: with_answer("ch02.no_zero", "import os\nos._exit(3)\n")},
         "segfault": {EX02: with_answer("ch02.no_zero", "import faulthandler\nfaulthandler._sigsegv()\n")},
-        "huge_output": {EX02: with_answer("ch02.no_zero", "print('x' * 300_000_000)\n"
+        "huge_output": {EX02: with_answer("ch02.no_zero", "print('x' * 30_000_000)\n"
                                                           "grad_without_zero = torch.tensor([1.0, 5.0, 9.0, 13.0])\n")},
         "input_call": {EX02: with_answer("ch02.backward_twice", "answer = input('which? ')\n")},
         # attacks: none of these may change a grade
