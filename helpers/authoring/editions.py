@@ -32,7 +32,7 @@ from pathlib import Path
 
 from helpers import ROOT
 
-TREES = ("notebooks",)  # Chinese trees with an English mirror; solutions/ and exercises/ come later
+TREES = ("notebooks", "solutions")  # Chinese trees with an English mirror; en/exercises/ is released from en/solutions/
 ENGLISH = "en"  # the English edition's folder
 CJK = re.compile("[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
                  "\uff00-\uffef\U00020000-\U0002ffff]")  # Han, kana, CJK and full-width punctuation
