@@ -41,8 +41,8 @@ def derivative_cases(generator):
 NO_COSINE = forbid(names=["cos"], says={
     "zh": "不许用余弦函数，无论怎样写：`torch.cos`、`x.cos()`、`np.cos`、`math.cos` 都不行，也不要用 `getattr`、`eval` "
           "这类按拼出来的名字查找的写法。",
-    "en": "No cosine, however it is written: not `torch.cos`, `x.cos()`, `np.cos` or `math.cos`, and no lookup by "
-          "a put-together name such as `getattr` or `eval`."})
+    "en": "No cosine, however it is written: not `torch.cos`, `x.cos()`, `np.cos` or `math.cos`, and no looking the "
+          "name up from pieces, e.g. with `getattr` or `eval`."})
 
 EXERCISES = [
     FunctionExercise(

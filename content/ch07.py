@@ -180,23 +180,24 @@ EXERCISES = [
                  "D": "create_graph=True 会把所有张量转换成 float64 以保证二阶导数的精度，所以慢。"},
         correct="C",
         explanations={
-            "A": {"zh": "不是简单的两倍：第一次反向传播要被记录（更慢、保存更多中间值），第二次走的是节点数为原图 3 倍多的新图；"
+            "A": {"zh": "不是简单的两倍：第一次反向传播要被记录（更慢、保存更多中间值），第二次走的是节点数约为原图 3 倍的新图；"
                         "7.3 节测得海森–向量积约是梯度的 2～3 倍，完整的海森矩阵更是随 n 迅速变贵。",
                   "en": "Not simply twice: the first backward pass is recorded (slower, more saved values) and the "
-                        "second one walks a new graph over 3 times the original's size; section 7.3 measures a "
+                        "second one walks a new graph about 3 times the original's size; Section 7.3 measures a "
                         "Hessian-vector product at about 2-3 times a gradient, and a full Hessian grows quickly more "
                         "expensive with n."},
             "B": {"zh": "autograd 从不做数值差分：二阶导数同样是对（被记录下来的）反向传播计算图按链式法则精确求导。",
                   "en": "autograd never uses finite differences: the second derivative is also exact, the chain rule "
                         "applied to the recorded backward graph."},
-            "C": {"zh": "create_graph=True 把反向传播本身记录成一张新图（节点数是原图的 3 倍多，还包含原来的前向图）。"
-                        "7.3 节数过节点：每加一层，损失的图多 4 个节点，一阶导数的图多 14 个。一次二阶导数（海森–向量积）"
-                        "是一阶导数的几倍；完整海森矩阵要 n 次、占 n² 的内存，随 n 迅速变贵（7.3 节）。",
-                  "en": "create_graph=True records the backward pass itself as a new graph (over 3 times the "
+            "C": {"zh": "create_graph=True 把反向传播本身记录成一张新图（节点数约是原图的 3 倍，还包含原来的前向图）。"
+                        "7.3 节数过节点：每加一层，损失的图多 4 个节点，create_graph=True 得到的梯度的图多 14 个。"
+                        "一次二阶导数（海森–向量积）是一阶导数的几倍；完整海森矩阵要 n 次、占 n² 的内存，随 n 迅速变贵（7.3 节）。",
+                  "en": "create_graph=True records the backward pass itself as a new graph (about 3 times the "
                         "original's nodes, and it contains the original forward graph). Section 7.3 counted the "
-                        "nodes: each layer adds 4 nodes to the loss's graph and 14 to the gradient's. One second "
+                        "nodes: each layer adds 4 nodes to the loss's graph and 14 to the graph of the gradient taken "
+                        "with create_graph=True. One second "
                         "derivative (a Hessian-vector product) costs a few gradients; a full Hessian needs n of them "
-                        "and n² memory, and grows quickly more expensive with n (section 7.3)."},
+                        "and n² memory, and grows quickly more expensive with n (Section 7.3)."},
             "D": {"zh": "create_graph=True 不改变数据类型：float32 的输入得到的二阶导数仍是 float32；慢是因为图更大、还要再反向传播一次。",
                   "en": "create_graph=True does not change dtypes: float32 inputs give a float32 second derivative; "
                         "it is slower because the graph is bigger and must be backpropagated once more."},

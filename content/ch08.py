@@ -79,7 +79,7 @@ NONE_BEFORE_BACKWARD = {
           "backward() on the scalar y.sum(), then return x.grad."}
 SAME_W = returns_argument(0, says={
     "zh": "返回的必须是传进来的那个 `w` 本身（原地更新），不能是新建的张量，哪怕它也是叶子。",
-    "en": "Return the very `w` you were given, updated in place, not a new tensor, even a leaf one."})
+    "en": "Return the very `w` you were given, updated in place, not a new tensor, even if that is a leaf too."})
 
 EXERCISES = [
     FunctionExercise(

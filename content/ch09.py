@@ -73,7 +73,7 @@ UNSAVED = {"zh": "backward 用了一个 forward 没有保存的张量：forward 
 ONLY_SAVED_OUTPUT = ctx_reads(["saved_tensors", "needs_input_grad"], saved=["output"], says={
     "zh": "`backward` 只能用 `ctx.saved_tensors` 取回 forward 保存的输出 $y$：不要改 forward，不要保存 $x$，"
           "也不要在 `ctx` 上另存东西（如 `ctx.x = x`）。",
-    "en": "`backward` may only get the output $y$ that forward saved, through `ctx.saved_tensors`: do not change "
+    "en": "`backward` may get only the output $y$ that forward saved, and only through `ctx.saved_tensors`: do not change "
           "forward, do not save $x$, and store nothing else on `ctx` (such as `ctx.x = x`)."})
 
 

@@ -56,8 +56,8 @@ FORGOT_ZERO = {
 REBINDS = r"^\s*(\w+)\s*=\s*\1\s*-"  # w = w - lr * w.grad: a new tensor instead of an in-place update
 NO_OPTIM = forbid(modules=["torch.optim"], says={
     "zh": "不许用 `torch.optim`，无论怎样写（用 `getattr`、`eval`、`importlib` 拼出来的名字也算）：更新和清零都自己写。",
-    "en": "No `torch.optim`, however it is reached (a name put together for `getattr`, `eval` or `importlib` counts "
-          "too): write the update and the zeroing yourself."})
+    "en": "No `torch.optim`, however it is reached (names assembled at run time for `getattr`, `eval` or `importlib` "
+          "count too): write the update and the zeroing yourself."})
 
 
 # --- ch10.freeze ------------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ EXERCISES = [
                       "total norm of all parameters together, 13."}),
             (torch.tensor([0.6, 0.8]), {
                 "zh": "[0.6, 0.8] 是把 g1 归一化成长度 1；裁剪是缩放到总范数 max_norm = 6.5，因子是 6.5 / 13。",
-                "en": "[0.6, 0.8] normalises g1 to length 1; clipping scales to a total norm of max_norm = 6.5, a "
+                "en": "[0.6, 0.8] normalizes g1 to length 1; clipping scales to a total norm of max_norm = 6.5, a "
                       "factor of 6.5 / 13."}),
             (torch.tensor([3.0, 4.0]) * 6.5 / 17, {
                 "zh": "总范数不是各参数范数之和（5 + 12 = 17），而是把所有梯度看成一个长向量的长度：√(3² + 4² + 12²) = 13。",
@@ -192,7 +192,7 @@ EXERCISES = [
                   "en": "eval() only changes how layers behave (Dropout, BatchNorm); the output still has "
                         "requires_grad=True and a grad_fn, and the graph is still recorded."},
             "B": {"zh": "两者管不同的事：eval() 管层的行为，no_grad() 管 autograd。评估时两个都用，结果确定，也不白白保存中间值。",
-                  "en": "They govern different things: eval() the layers' behaviour, no_grad() autograd. Use both for "
+                  "en": "They govern different things: eval() the layers' behavior, no_grad() autograd. Use both for "
                         "evaluation: deterministic results and no intermediate values kept for nothing."},
             "C": {"zh": "no_grad() 只关掉记录；在 train() 模式下 Dropout 仍然随机置零，两次前向的结果不同（第 10 章 10.6 节）。",
                   "en": "no_grad() only stops recording; in train() mode Dropout still zeroes at random, and two "

@@ -273,4 +273,4 @@ class OrderExercise(FunctionExercise):
 FROM_AUTOGRAD = uses_autograd(says={
     "zh": "导数必须由 autograd 算出：调用 `backward()`、`torch.autograd.grad` 或 `torch.func`，不能直接写出求导之后的公式。",
     "en": "Derivatives must come from autograd: call `backward()`, `torch.autograd.grad` or `torch.func`; do not "
-          "write down the differentiated formula."})
+          "write the derivative's formula by hand."})
