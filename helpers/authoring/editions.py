@@ -445,10 +445,6 @@ def _catalogues(modules):
 
 
 def _bilingual(value):
-    if isinstance(value, (list, tuple)):  # an exercise's mistakes: (answer, message) pairs
-        for item in value:
-            yield from _bilingual(item)
-        return
     if not isinstance(value, dict):
         return
     if set(value) == {"zh", "en"}:
@@ -474,9 +470,18 @@ def exercise_translations(notebook):
     found = Translations()
     for cell in notebook.cells:
         exercise = EXERCISES.get(_checked(cell))
-        for zh, en in _bilingual(vars(exercise)) if exercise else ():
+        for zh, en in _exercise_texts(tuple(vars(exercise).values())) if exercise else ():
             found.add(zh, en)
     return found
+
+
+def _exercise_texts(value):
+    """The bilingual dicts among an exercise's attributes, and in its lists of (answer, message) pairs and rules."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _exercise_texts(item)
+    else:
+        yield from _bilingual(value)
 
 
 def _checked(cell):
