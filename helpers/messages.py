@@ -305,9 +305,9 @@ RULES_MESSAGES = {  # what a student reads of the assignment's rules (helpers.gr
 MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **REPORT_MESSAGES, **RULES_MESSAGES}
 
 
-def language(lang=None):
-    """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else Chinese."""
-    chosen = lang if type(lang) is str and lang else os.environ.get("AUTOGRAD_COURSE_LANG") or "zh"
+def language(lang=None, default="zh"):
+    """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else ``default`` (Chinese)."""
+    chosen = lang if type(lang) is str and lang else os.environ.get("AUTOGRAD_COURSE_LANG") or default
     chosen = chosen.lower()[:2]
     return chosen if chosen in LANGUAGES else "zh"
 

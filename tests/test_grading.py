@@ -553,6 +553,16 @@ def test_the_reasons_for_an_unreadable_notebook_follow_the_language(tmp_path, ca
     assert capsys.readouterr().out.strip() == f"{broken}: 空文件"
 
 
+def test_an_english_class_is_graded_in_english_unless_told_otherwise(capsys):
+    """English exercise notebooks (en/exercises/: their setup cell imports helpers.en) run their setup cell in the
+    sandboxed child, and the feedback follows their edition when --lang is not given."""
+    solved, course = ROOT / "en" / "solutions" / "ex01_backward_basics.ipynb", ROOT / "en" / "exercises"
+    assert cli.main(["check", str(solved), "--course", str(course), "--jobs", "1"]) == 0
+    assert "✅ ch01.leaf Correct: x is a floating-point leaf tensor" in capsys.readouterr().out
+    assert cli.main(["check", str(solved), "--course", str(course), "--jobs", "1", "--lang", "zh"]) == 0
+    assert "✅ ch01.leaf 正确：x 是浮点类型的叶子张量" in capsys.readouterr().out
+
+
 def test_every_solution_passes_through_the_sandbox_whatever_its_exercise_kind(tmp_path):
     """All twelve solution notebooks, graded as one student's work: every kind (value, choice, function, and
     chapter 9's autograd.Function classes with their own probe) is observed in the child and judged here."""
