@@ -103,6 +103,20 @@ def test_an_english_notebook_gets_english_hints():
         "answer = ...  # one option letter, e.g. \"A\""
 
 
+def test_a_plain_release_makes_both_editions(tmp_path, monkeypatch):
+    from helpers.authoring import release
+
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+    for solutions, setup in (("solutions", "from helpers import check"), ("en/solutions", "from helpers.en import check")):
+        (tmp_path / solutions).mkdir(parents=True)
+        nbformat.write(exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION", setup),
+                       tmp_path / solutions / "ex01_tiny.ipynb")
+    assert main(["release", "--no-execute"]) == 0
+    hints = {exercises: nbformat.read(tmp_path / exercises / "ex01_tiny.ipynb", as_version=4).cells[2].source
+             for _, exercises in EDITIONS}
+    assert hints == {"exercises": "grad_value = ...  # 填入你的答案", "en/exercises": "grad_value = ...  # your answer"}
+
+
 def test_release_names_both_folders_or_neither(capsys):
     assert main(["release", "--solutions", "solutions", "--no-execute"]) == 2
     assert "name both --solutions and --exercises" in capsys.readouterr().err
