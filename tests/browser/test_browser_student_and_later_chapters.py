@@ -77,8 +77,8 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, b
     success = check(EXERCISE, torch.tensor([1.0, 5.0, 9.0, 13.0]), lang=lang).detail
     page = browser.new_page()
     try:
-        page.goto(f"{lab['url']}/lab/workspaces/student/tree/notebooks/{lang}/{name}.ipynb?reset&token={lab['token']}",
-                  timeout=120_000)
+        workspace = f"{lab['url']}/lab/workspaces/student-{lang}"  # its own: no panel of the other edition's path
+        page.goto(f"{workspace}/tree/notebooks/{lang}/{name}.ipynb?reset&token={lab['token']}", timeout=120_000)
         page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
         _wait(lambda: _kernel_idle(page), 180, "the kernel to start")
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
