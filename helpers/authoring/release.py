@@ -54,8 +54,9 @@ def run(args):
     if (args.solutions is None) != (args.exercises is None):
         print("release: name both --solutions and --exercises, or neither (both editions)", file=sys.stderr)
         return 2
+    # A plain release makes each edition the course has (a copy of the course may have no en/).
     folders = [(args.solutions, args.exercises)] if args.solutions else \
-        [(ROOT / solutions, ROOT / exercises) for solutions, exercises in EDITIONS]
+        [(ROOT / solutions, ROOT / exercises) for solutions, exercises in EDITIONS if (ROOT / solutions).is_dir()]
     return max(release(solutions, exercises, args.no_execute) for solutions, exercises in folders)
 
 
