@@ -32,10 +32,11 @@ lab: env
 test: env
 	$(BIN)/python -m pytest
 
-# nbval over the English chapters. `make test` executes only the Chinese ones and proves that the English
-# stored outputs follow from theirs (tests/test_editions.py); this executes the English code as well.
+# nbval over the English edition: chapters, solutions and student copies. `make test` executes only the Chinese
+# ones and proves that the English stored outputs follow from theirs (tests/test_editions.py); this executes the
+# English code as well.
 test-en: env
-	$(BIN)/python -m pytest en/notebooks
+	$(BIN)/python -m pytest en/notebooks en/solutions en/exercises
 
 outputs: env
 	$(BIN)/autograd-course outputs

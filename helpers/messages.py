@@ -4,8 +4,12 @@ The language is Chinese unless the caller passes ``lang="en"`` or the environmen
 ``AUTOGRAD_COURSE_LANG=en``.
 """
 import os
+import re
 
 LANGUAGES = ("zh", "en")
+# An English notebook's setup cell imports ``helpers.en`` (which makes the kernel speak English): that is how the
+# release, the handout and the grader tell an English exercise notebook from a Chinese one.
+ENGLISH_SETUP = re.compile(r"^\s*(from\s+helpers\.en\s+import|import\s+helpers\.en\b)", re.M)
 
 CHECKER_MESSAGES = {  # what the checkers say about an answer
     # verdict headlines
@@ -301,11 +305,16 @@ RULES_MESSAGES = {  # what a student reads of the assignment's rules (helpers.gr
 MESSAGES = {**CHECKER_MESSAGES, **GRADER_MESSAGES, **REPORT_MESSAGES, **RULES_MESSAGES}
 
 
-def language(lang=None):
-    """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else Chinese."""
-    chosen = lang if type(lang) is str and lang else os.environ.get("AUTOGRAD_COURSE_LANG") or "zh"
+def language(lang=None, default="zh"):
+    """The language to speak: the argument, else $AUTOGRAD_COURSE_LANG, else ``default`` (Chinese)."""
+    chosen = lang if type(lang) is str and lang else os.environ.get("AUTOGRAD_COURSE_LANG") or default
     chosen = chosen.lower()[:2]
     return chosen if chosen in LANGUAGES else "zh"
+
+
+def edition_language(setup_source):
+    """The language of the exercise notebook whose setup cell is ``setup_source``."""
+    return "en" if ENGLISH_SETUP.search(setup_source or "") else "zh"
 
 
 def say(key, lang=None, **fields):

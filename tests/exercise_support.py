@@ -15,6 +15,7 @@ from helpers.messages import say, text
 ROOT = Path(__file__).resolve().parent.parent
 IDS = sorted(EXERCISES)
 SOLUTIONS = sorted(ROOT.glob("solutions/ex[0-9][0-9]_*.ipynb"))
+SOLUTIONS_EN = sorted(ROOT.glob("en/solutions/ex[0-9][0-9]_*.ipynb"))  # the English edition's, cell for cell
 
 
 def ids_of(*kinds, chapters=None):
@@ -53,15 +54,15 @@ def calls_like_the_reference(exercise_id):
     return getattr(exercise, "probe", None) == "call" and callable(getattr(exercise, "reference", None))
 
 
-def solution_cells(exercise_id):
-    """The cells of the solution notebook that holds ``exercise_id`` (ex04_*.ipynb for "ch04.*")."""
-    (path,) = [p for p in SOLUTIONS if p.name[2:4] == exercise_id[2:4]]
+def solution_cells(exercise_id, lang="zh"):
+    """The cells of the solution notebook that holds ``exercise_id`` (ex04_*.ipynb for "ch04.*") in ``lang``'s edition."""
+    (path,) = [p for p in (SOLUTIONS_EN if lang == "en" else SOLUTIONS) if p.name[2:4] == exercise_id[2:4]]
     return nbformat.read(path, as_version=4).cells
 
 
-def question(exercise_id):
+def question(exercise_id, lang="zh"):
     """The markdown cell that asks the question (it names the exercise id in backquotes)."""
-    return next(c.source for c in solution_cells(exercise_id)
+    return next(c.source for c in solution_cells(exercise_id, lang)
                 if c.cell_type == "markdown" and f"`{exercise_id}`" in c.source)
 
 

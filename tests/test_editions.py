@@ -16,6 +16,7 @@ from helpers.cli import main
 
 PAIRS = editions.pairs()
 IDS = [zh.stem for zh, _ in PAIRS]
+RELEASED = editions.released_pairs()  # exercises/ and en/exercises/: what release makes of the solutions
 
 
 @functools.cache
@@ -56,7 +57,7 @@ def test_nothing_left_untranslated(zh_path, en_path):
 
 @pytest.mark.parametrize("zh_path, en_path", PAIRS, ids=IDS)
 def test_every_english_cell_translates_the_current_chinese_cell(zh_path, en_path):
-    assert editions.fingerprint_problems(read(zh_path), read(en_path), zh_path.stem[:2]) == []
+    assert editions.fingerprint_problems(read(zh_path), read(en_path), editions.short_name(zh_path)) == []
 
 
 @pytest.mark.parametrize("path", [path for p in PAIRS for path in p], ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
@@ -70,6 +71,13 @@ def test_english_outputs_follow_from_the_chinese_outputs(zh_path, en_path):
     prints in English. Remedy for a failure: ``autograd-course outputs en/notebooks/NN_x.ipynb``, or print the
     text so that it is one string constant (or f-string) of the cell."""
     assert editions.output_problems(read(zh_path), read(en_path)) == []
+
+
+@pytest.mark.parametrize("zh_path, en_path", RELEASED, ids=[zh.stem for zh, _ in RELEASED])
+def test_english_student_copies_outputs_follow_from_the_chinese(zh_path, en_path):
+    """en/exercises/ is what release makes of en/solutions/ (tests/test_release.py), and nbval executes exercises/:
+    this proves the English "Not done yet" verdicts without running them."""
+    assert editions.released_problems(zh_path, en_path) == []
 
 
 @pytest.mark.parametrize("zh_path, en_path", PAIRS, ids=IDS)
@@ -218,6 +226,24 @@ def test_a_translation_printed_differently_from_the_code_is_named():
     assert len(editions.output_problems(zh, en)) == 1
 
 
+@pytest.mark.parametrize("mime, old, new", [("text/plain", "leaf tensor", "leaf-tensor"),
+                                            ("text/plain", "Correct: ", "Correct - "), ("text/html", "&#x27;", "'")])
+def test_a_verdict_is_rendered_again_in_english_and_must_match(mime, old, new):
+    """A check cell's ✅ box: its reason from the exercise's texts, its separator and HTML escapes as check makes them."""
+    zh, en = pair("ex01")
+    output = next(o for c in en.cells if c.cell_type == "code" for o in c.outputs if old in o.get("data", {}).get(mime, ""))
+    output["data"][mime] = output["data"][mime].replace(old, new, 1)
+    found = editions.output_problems(zh, en)
+    assert len(found) == 1 and "is not the Chinese output translated" in found[0], found
+
+
+def test_the_texts_of_the_exercises_a_notebook_checks_are_used():
+    zh, _ = pair("ex01")
+    translations = editions.exercise_translations(zh)
+    assert translations.plain["27 是 out 的值（前向计算的结果），不是梯度。"].startswith("27 is the value of out")  # a mistake
+    assert any(text.startswith("x 是浮点类型的叶子张量") for text in translations.plain)  # a success
+
+
 def test_pictures_must_be_identical():
     zh, en = pair("06")
     cell = next(cell for cell in en.cells if any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])))
@@ -290,7 +316,8 @@ def test_a_plain_outputs_command_regenerates_both_editions():
 
 
 def test_the_landing_page_links_both_editions_chapter_by_chapter():
-    """index.ipynb, what `make lab` opens: chapter 1 and a contents list of each edition, titles as the chapters'.
+    """index.ipynb, what `make lab` opens: chapter 1 and a contents list of each edition's chapters and exercise
+    notebooks, titles as the notebooks'.
 
     Markdown only, so nbval has nothing to run there; a kernelspec, so JupyterLab opens it without asking."""
     landing = read(editions.LANDING)
@@ -299,13 +326,14 @@ def test_the_landing_page_links_both_editions_chapter_by_chapter():
     assert landing.metadata["kernelspec"]["name"] == "python3"
     assert editions.link_problems(editions.LANDING, landing) == []
     text = "\n".join(cell.source for cell in landing.cells)
-    for chapters in zip(*PAIRS):
-        assert f"({chapters[0].relative_to(editions.ROOT).as_posix()})" in landing.cells[0].source
-        listed = [line for line in text.splitlines() if f"]({chapters[0].parent.relative_to(editions.ROOT).as_posix()}/" in line
-                  and line.startswith("- ")]
-        titles = [f"- [{read(path).cells[0].source.splitlines()[0][2:]}]({path.relative_to(editions.ROOT).as_posix()})"
-                  for path in chapters]
-        assert listed == titles, "the contents list must name every chapter of the edition with its title, in order"
+    for pairs in (PAIRS, RELEASED):  # the chapters, then the exercise notebooks students fill in
+        for notebooks in zip(*[pair for pair in pairs if pair[0].parent.name in ("notebooks", "exercises")]):
+            folder = notebooks[0].parent.relative_to(editions.ROOT).as_posix()
+            assert f"({notebooks[0].relative_to(editions.ROOT).as_posix()})" in landing.cells[0].source or pairs is RELEASED
+            listed = [line for line in text.splitlines() if f"]({folder}/" in line and line.startswith("- ")]
+            titles = [f"- [{read(path).cells[0].source.splitlines()[0][2:]}]({path.relative_to(editions.ROOT).as_posix()})"
+                      for path in notebooks]
+            assert listed == titles, f"the contents must list every notebook of {folder}/ with its title, in order"
 
 
 def test_a_link_from_the_landing_page_to_nothing_is_named():

@@ -18,9 +18,10 @@ import test_checks_ch04_06
 import test_checks_ch07_08
 import test_checks_ch11_12
 import test_checks_ch09_10
-from exercise_support import (HOSTILE, IDS, SOLUTIONS, calls_like_the_reference, ids_of, none_message, placeholder,
+from exercise_support import (HOSTILE, IDS, ROOT, SOLUTIONS, SOLUTIONS_EN, calls_like_the_reference, ids_of, none_message, placeholder,
                               question, solution_answers, verdict)
 from helpers import check
+from helpers.authoring.editions import FINGERPRINT
 from helpers.authoring.new_exercise import EXERCISES_PER_CHAPTER, LIMIT_REASON, TODO
 from helpers.checking.kinds import ChoiceExercise, FunctionExercise, ValueExercise
 from helpers.exercises import EXERCISES
@@ -185,22 +186,31 @@ def test_a_choice_answer_that_is_no_option_letter_gets_told_the_options(exercise
 
 @pytest.mark.parametrize("exercise_id", ids_of(ChoiceExercise))
 def test_the_question_lists_every_option_letter(exercise_id):
-    letters = re.findall(r"^- \*\*([A-Z])(?:\.\*\*|\*\*\.) ", question(exercise_id), re.MULTILINE)
-    assert letters == list(EXERCISES[exercise_id].options)
+    english = [path for path in SOLUTIONS_EN if path.name[2:4] == exercise_id[2:4]]
+    for lang in ("zh", "en") if english else ("zh",):
+        letters = re.findall(r"^- \*\*([A-Z])(?:\.\*\*|\*\*\.) ", question(exercise_id, lang), re.MULTILINE)
+        assert letters == list(EXERCISES[exercise_id].options), lang
 
 
 def test_every_chapter_has_one_solution_notebook():
     assert sorted("ch" + path.name[2:4] for path in SOLUTIONS) == CHAPTERS
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=[path.stem for path in SOLUTIONS])
+# Each edition's title and setup cell: an English notebook imports helpers.en, so check speaks English unasked.
+EDITION_FORMAT = {"zh": (r"# 练习 \d+：", "import torch\nfrom helpers import check"),
+                  "en": (r"# Exercise \d+: ", "import torch\nfrom helpers.en import check")}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + SOLUTIONS_EN, ids=lambda path: "en/" * (path in SOLUTIONS_EN) + path.stem)
 def test_solution_notebook_follows_the_exercise_format(path):
     cells = nbformat.read(path, as_version=4).cells
-    assert re.match(r"# 练习 \d+：", cells[0].source) and f"../notebooks/{path.stem[2:]}.ipynb" in cells[0].source
-    assert cells[1].metadata["autograd_course"] == {"role": "setup"}
-    assert cells[1].source == "import torch\nfrom helpers import check"
+    title, setup = EDITION_FORMAT["en" if path in SOLUTIONS_EN else "zh"]
+    assert re.match(title, cells[0].source) and f"../notebooks/{path.stem[2:]}.ipynb" in cells[0].source
+    roles = [{key: value for key, value in c.metadata.get("autograd_course", {}).items() if key != FINGERPRINT}
+             for c in cells]  # an English cell also records the Chinese cell it translates
+    assert roles[1] == {"role": "setup"}
+    assert cells[1].source == setup
     ids = ids_of(chapters=("ch" + path.stem[2:4],))
-    roles = [c.metadata.get("autograd_course", {}) for c in cells]
     assert sorted(role["exercise"] for role in roles if "exercise" in role) == ids, "one answer cell per exercise"
     assert sorted(role["check"] for role in roles if "check" in role) == ids, "one check cell per exercise"
     for n, cell in enumerate(cells):

@@ -553,6 +553,21 @@ def test_the_reasons_for_an_unreadable_notebook_follow_the_language(tmp_path, ca
     assert capsys.readouterr().out.strip() == f"{broken}: 空文件"
 
 
+def test_an_english_class_is_graded_in_english_without_lang(tmp_path, capsys):
+    """English exercise notebooks (en/exercises/: their setup cell imports helpers.en) run their setup cell in the
+    sandboxed child, and the feedback follows their edition when --lang is not given (--lang overrides it:
+    test_check_command_exit_codes). The workers import helpers.en for those setup cells without keeping the
+    language it sets: a child's environment stays the one it is given."""
+    course, solved = ROOT / "en" / "exercises", tmp_path / "ex01_backward_basics.ipynb"
+    notebook = json.loads((ROOT / "en" / "solutions" / solved.name).read_text(encoding="utf-8"))
+    answer_cell(notebook, "ch01.mean_grad")["source"] = \
+        "import os\ngrad_value = 18.0 if 'AUTOGRAD_COURSE_LANG' in os.environ else 4.5\n"
+    solved.write_text(json.dumps(notebook), encoding="utf-8")
+    assert cli.main(["check", str(solved), "--course", str(course), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "✅ ch01.leaf Correct: x is a floating-point leaf tensor" in out and "5/5 passed" in out
+
+
 def test_every_solution_passes_through_the_sandbox_whatever_its_exercise_kind(tmp_path):
     """All twelve solution notebooks, graded as one student's work: every kind (value, choice, function, and
     chapter 9's autograd.Function classes with their own probe) is observed in the child and judged here."""

@@ -337,3 +337,35 @@ def test_the_handout_refuses_exercises_that_release_would_change(tmp_path):
     with pytest.raises(HandoutError, match="autograd-course release"):
         build(tmp_path / "out", root=tmp_path)
     assert not (tmp_path / "out").exists()
+
+
+# ---- the English edition -----------------------------------------------------------------------------------------
+
+def test_an_english_handout_ships_the_english_edition_and_its_class_is_graded_in_english(tmp_path):
+    """``--lang en``: en/notebooks/ and en/exercises/ under the usual names (their links hold), helpers/en.py in the
+    package (the setup cells import it), the language in assignment.json; grading against that assignment speaks
+    English without --lang, and the sandboxed child runs the English setup cell."""
+    out, submissions, results = tmp_path / "handout", tmp_path / "submissions", tmp_path / "results"
+    assert cli.main(["handout", str(out), "--lang", "en"]) == 0
+    for folder in ("notebooks", "exercises"):
+        english = sorted((ROOT / "en" / folder).glob("*.ipynb"))
+        assert english and sorted((out / folder).iterdir()) == [out / folder / path.name for path in english]
+        assert all((out / folder / path.name).read_bytes() == path.read_bytes() for path in english)
+    assert b"AUTOGRAD_COURSE_LANG" in wheel_of(out).read("helpers/en.py")
+    assert json.loads((out / "assignment.json").read_text(encoding="utf-8"))["lang"] == "en"
+
+    name = "ex01_backward_basics.ipynb"
+    wrong = nbformat.read(ROOT / "en" / "solutions" / name, as_version=4)
+    next(c for c in wrong.cells if c.metadata.get("autograd_course", {}).get("exercise") == "ch01.mean_grad").source = \
+        "grad_value = 18.0"
+    for student, notebook in (("ana", nbformat.read(ROOT / "en" / "solutions" / name, as_version=4)), ("ben", wrong)):
+        (submissions / student).mkdir(parents=True)
+        nbformat.write(notebook, submissions / student / name)
+    assert cli.main(["grade", str(submissions), "--out", str(results), "--course", str(out / "assignment.json"),
+                     "--jobs", "2"]) == 0
+    records = [json.loads(line) for line in (results / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    mean_grad = {r["student"]: r for r in records if r["exercise"] == "ch01.mean_grad"}
+    assert mean_grad["ana"]["status"] == "pass"
+    assert mean_grad["ben"]["detail"] == text(dict(EXERCISES["ch01.mean_grad"].mistakes)[18.0], "en")
+    assert {r["status"] for r in records if r["notebook"] == name and r["student"] == "ana"} == {"pass"}
+    assert "Score" in (results / "feedback" / "ben.html").read_text(encoding="utf-8")

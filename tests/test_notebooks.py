@@ -13,8 +13,8 @@ from helpers.authoring.run import CROSS_CHECK_ENVIRONMENT, output_is_compared
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHAPTERS_EN = sorted((ROOT / "en" / "notebooks").glob("*.ipynb"))  # the English edition (tests/test_editions.py)
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "en" / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb")) + sorted((ROOT / "en" / "exercises").glob("*.ipynb"))
 ALL = CHAPTERS + CHAPTERS_EN + SOLUTIONS + EXERCISES
 BOTH_EDITIONS = CHAPTERS + CHAPTERS_EN
 # The headings every chapter has, in each edition's words (EN-EDITION-SPEC.md).

@@ -1,7 +1,9 @@
-"""`autograd-course release`: exercises/ is exactly what release makes from solutions/, and no solution leaks;
+"""`autograd-course release`: exercises/ is exactly what release makes from solutions/ (en/exercises/ from
+en/solutions/, with English hints), and no solution leaks;
 and the writer both it and `autograd-course outputs` use (run.save) rewrites a notebook only when it changed."""
 import itertools
 import json
+import shutil
 import uuid
 from pathlib import Path
 
@@ -11,11 +13,23 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.cli import main
 from helpers.exercises import EXERCISES
-from helpers.authoring.release import VOLATILE_METADATA, ReleaseError, replace_regions, solution_lines, student_copy
+from helpers.authoring.release import (EDITIONS, VOLATILE_METADATA, ReleaseError, replace_regions, solution_lines,
+                                       student_copy)
 from helpers.authoring.run import WIDGET_STATE, save
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("ex*.ipynb"))
+BOTH_EDITIONS = [path for solutions, _ in EDITIONS for path in sorted((ROOT / solutions).glob("ex*.ipynb"))]
+
+
+def released(solution):
+    """Where release writes the student copy of ``solution`` (exercises/ or en/exercises/)."""
+    return ROOT / dict(EDITIONS)[solution.parent.relative_to(ROOT).as_posix()] / solution.name
+
+
+def edition_id(path):
+    """A test id: the file name, after en/ for the English edition."""
+    return "en/" * path.is_relative_to(ROOT / "en") + path.name
 
 
 def comparable(cell):
@@ -23,28 +37,29 @@ def comparable(cell):
     return cell.cell_type, cell.source, metadata
 
 
-def test_there_are_solutions_and_each_has_a_released_copy():
-    assert SOLUTIONS
-    released = sorted(path.name for path in (ROOT / "exercises").glob("ex*.ipynb"))
-    assert released == [path.name for path in SOLUTIONS]
+@pytest.mark.parametrize("solutions, exercises", EDITIONS)
+def test_there_are_solutions_and_each_has_a_released_copy(solutions, exercises):
+    names = sorted(path.name for path in (ROOT / solutions).glob("ex*.ipynb"))
+    assert names
+    assert sorted(path.name for path in (ROOT / exercises).glob("ex*.ipynb")) == names
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", BOTH_EDITIONS, ids=edition_id)
 def test_committed_exercises_equal_what_release_makes(solution):
     expected = student_copy(nbformat.read(solution, as_version=4))
-    committed = nbformat.read(ROOT / "exercises" / solution.name, as_version=4)
+    committed = nbformat.read(released(solution), as_version=4)
     assert [comparable(cell) for cell in committed.cells] == [comparable(cell) for cell in expected.cells], \
-        f"exercises/{solution.name} is stale: run `autograd-course release`"
+        f"{released(solution).relative_to(ROOT)} is stale: run `autograd-course release`"
     assert committed.metadata == expected.metadata
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", BOTH_EDITIONS, ids=edition_id)
 def test_no_solution_line_reaches_exercises(solution):
     secret = set(solution_lines(nbformat.read(solution, as_version=4)))
     assert secret, "a solution notebook without solution regions"
-    released = nbformat.read(ROOT / "exercises" / solution.name, as_version=4)
-    texts = [cell.source for cell in released.cells]
-    texts += [str(output.get("text", "")) + str(output.get("data", {})) for cell in released.cells
+    released_copy = nbformat.read(released(solution), as_version=4)
+    texts = [cell.source for cell in released_copy.cells]
+    texts += [str(output.get("text", "")) + str(output.get("data", {})) for cell in released_copy.cells
               if cell.cell_type == "code" for output in cell.outputs]
     shown = {line.strip() for text in texts for line in text.split("\n")}
     assert not secret & shown
@@ -80,6 +95,37 @@ def test_a_value_or_choice_keeps_its_name_so_the_check_cell_still_runs():
         "answer = ...  # 填一个选项字母，例如 \"A\""
 
 
+def test_an_english_notebook_gets_english_hints():
+    """The edition is the setup cell's: an English notebook imports helpers.en."""
+    english = exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION", "from helpers.en import check")
+    english.cells.append(new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"))
+    sources = [cell.source for cell in student_copy(english).cells]
+    assert sources[2] == "grad_value = ...  # your answer" and sources[4] == "def f(x):\n    ...  # write your code here"
+    assert replace_regions("### BEGIN SOLUTION\nanswer = \"B\"\n### END SOLUTION", lang="en") == \
+        "answer = ...  # one option letter, e.g. \"A\""
+
+
+def test_a_plain_release_makes_both_editions(tmp_path, monkeypatch):
+    from helpers.authoring import release
+
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+    for solutions, setup in (("solutions", "from helpers import check"), ("en/solutions", "from helpers.en import check")):
+        (tmp_path / solutions).mkdir(parents=True)
+        nbformat.write(exercise_notebook("### BEGIN SOLUTION\ngrad_value = 4.5\n### END SOLUTION", setup),
+                       tmp_path / solutions / "ex01_tiny.ipynb")
+    assert main(["release", "--no-execute"]) == 0
+    hints = {exercises: nbformat.read(tmp_path / exercises / "ex01_tiny.ipynb", as_version=4).cells[2].source
+             for _, exercises in EDITIONS}
+    assert hints == {"exercises": "grad_value = ...  # 填入你的答案", "en/exercises": "grad_value = ...  # your answer"}
+    shutil.rmtree(tmp_path / "en")
+    assert main(["release", "--no-execute"]) == 0, "a course without the English edition releases the Chinese one"
+
+
+def test_release_names_both_folders_or_neither(capsys):
+    assert main(["release", "--solutions", "solutions", "--no-execute"]) == 2
+    assert "name both --solutions and --exercises" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("source", [
     "### BEGIN SOLUTION\nx = 1",
     "x = 1\n### END SOLUTION",
@@ -91,10 +137,10 @@ def test_unbalanced_markers_are_refused(source):
         replace_regions(source)
 
 
-def exercise_notebook(answer_source):
+def exercise_notebook(answer_source, setup="from helpers import check"):
     return new_notebook(cells=[
         new_markdown_cell("# 练习"),
-        new_code_cell("from helpers import check", metadata={"autograd_course": {"role": "setup"}}),
+        new_code_cell(setup, metadata={"autograd_course": {"role": "setup"}}),
         new_code_cell(answer_source, metadata={"autograd_course": {"exercise": "ch01.mean_grad"}}),
         new_code_cell('check("ch01.mean_grad", grad_value)', metadata={"autograd_course": {"check": "ch01.mean_grad"}}),
     ], metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}})

@@ -15,8 +15,12 @@ same thing:
 - ``output_problems``: the English stored outputs follow from the Chinese ones, which nbval re-executes.
   Both editions run the same code; only the strings differ, so each English output must equal its Chinese
   output with every Chinese text replaced by its English counterpart: the cell's string constants and
-  f-strings (paired from the two ASTs), and the bilingual catalogues of the helper modules the notebook
-  imports (graph words, widget texts). Pictures must be identical.
+  f-strings (paired from the two ASTs), the bilingual catalogues of the helper modules the notebook
+  imports (graph words, widget texts) and the texts of the exercises its check cells judge. A check cell's
+  verdict is rendered again in English from its translated reason. Pictures must be identical.
+
+The student copies (``exercises/``, ``en/exercises/``) are what ``release`` makes of the solutions, so only
+their outputs need a proof of their own (``released_pairs``).
 """
 import ast
 import copy
@@ -54,6 +58,16 @@ def english(path):
 def pairs():
     """(Chinese path, English path) of every notebook in the mirrored trees, in order."""
     return [(path, ROOT / ENGLISH / tree / path.name) for tree in TREES for path in sorted((ROOT / tree).glob("*.ipynb"))]
+
+
+def released_pairs():
+    """(Chinese path, English path) of the student copies that ``release`` makes from the solutions."""
+    return [(path, ROOT / ENGLISH / "exercises" / path.name) for path in sorted((ROOT / "exercises").glob("*.ipynb"))]
+
+
+def short_name(path):
+    """How the command names a notebook: ``03`` for a chapter, ``ex03`` for an exercise notebook."""
+    return Path(path).stem.split("_")[0]
 
 
 def orphans():
@@ -283,8 +297,7 @@ def heading_ids(notebook):
 def link_problems(path, notebook):
     """Links in markdown cells must reach an existing file of the same edition and, with #anchor, a heading of it.
 
-    The landing page (``index.ipynb``) links both editions. An English link into a tree the English edition does
-    not have yet (``en/exercises/`` until the English exercises are written) must name a file the Chinese tree has.
+    The landing page (``index.ipynb``) links both editions.
     """
     import nbformat
 
@@ -305,10 +318,7 @@ def link_problems(path, notebook):
                 problems.append(f"cell {index}: {target} leaves its edition ({linked.relative_to(ROOT)})"
                                 if linked.is_relative_to(ROOT) else f"cell {index}: {target} leaves the course")
             elif not linked.exists():
-                relative = linked.relative_to(ROOT / ENGLISH) if english(linked) else None
-                pending = relative and not (ROOT / ENGLISH / relative.parts[0]).exists()
-                if not (pending and (ROOT / relative).exists()):
-                    problems.append(f"cell {index}: {target}: no such file")
+                problems.append(f"cell {index}: {target}: no such file")
             elif anchor and linked.suffix == ".ipynb":
                 target_notebook = notebook if linked == path else nbformat.read(linked, as_version=4)
                 if anchor not in heading_ids(target_notebook):
@@ -453,6 +463,49 @@ def _bilingual(value):
         yield from _bilingual(item)
 
 
+def exercise_translations(notebook):
+    """The bilingual texts (success, mistakes, explanations, rules) of the exercises a notebook's check cells judge."""
+    from helpers.exercises import EXERCISES
+
+    found = Translations()
+    for cell in notebook.cells:
+        exercise = EXERCISES.get(_checked(cell))
+        for zh, en in _exercise_texts(tuple(vars(exercise).values())) if exercise else ():
+            found.add(zh, en)
+    return found
+
+
+def _exercise_texts(value):
+    """The bilingual dicts among an exercise's attributes, and in its lists of (answer, message) pairs and rules."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _exercise_texts(item)
+    else:
+        yield from _bilingual(value)
+
+
+def _checked(cell):
+    return cell.metadata.get("autograd_course", {}).get("check")
+
+
+def translated_verdict(output, exercise_id, translations):
+    """A check cell's verdict box in English, rendered as ``check`` renders it (its separator, its HTML escapes)
+    from the Chinese reason translated; None when ``output`` is not exactly a verdict."""
+    from helpers.checking.verdict import STATUSES, Verdict
+
+    shown = output.get("data", {}).get("text/plain", "")
+    for status in STATUSES:
+        start = str(Verdict(exercise_id, status, "", "zh"))
+        zh = Verdict(exercise_id, status, shown[len(start):], "zh")
+        if shown.startswith(start) and output["data"] == _rendered(zh):
+            return {**output, "data": _rendered(Verdict(exercise_id, status, translations.apply(zh.detail), "en"))}
+    return None
+
+
+def _rendered(verdict):
+    return {"text/html": verdict._repr_html_(), "text/plain": str(verdict)}
+
+
 def imported_helpers(notebook):
     """The helper modules a notebook's code imports from (``helpers.en`` and ``helpers``: the public names' modules)."""
     import helpers
@@ -502,6 +555,7 @@ def output_problems(zh, en):
     from helpers.authoring.run import output_is_compared
 
     translations = catalogue_translations(imported_helpers(zh))
+    translations.update(exercise_translations(zh))
     problems = []
     for index, (z, e) in enumerate(zip(zh.cells, en.cells)):
         if z.cell_type != "code" or e.cell_type != "code":
@@ -518,7 +572,8 @@ def output_problems(zh, en):
         if not output_is_compared(z):
             continue
         for number, (zh_output, en_output) in enumerate(zip(zh_outputs, en_outputs)):
-            expected = translated(zh_output, translations)
+            expected = (_checked(z) and translated_verdict(zh_output, _checked(z), translations)
+                        or translated(zh_output, translations))
             if expected != en_output:
                 problems.append(f"cell {index}: output {number} is not the Chinese output translated: "
                                 + _difference(expected, en_output))
@@ -564,8 +619,18 @@ def problems(zh_path, en_path):
         return [f"no English edition ({en_path.relative_to(ROOT)})"]
     zh, en = nbformat.read(zh_path, as_version=4), nbformat.read(en_path, as_version=4)
     found = cell_problems(zh, en) + code_problems(zh, en) + untranslated_problems(en)
-    found += fingerprint_problems(zh, en, zh_path.stem[:2]) + link_problems(en_path, en) + link_problems(zh_path, zh)
+    found += fingerprint_problems(zh, en, short_name(zh_path)) + link_problems(en_path, en) + link_problems(zh_path, zh)
     return found + output_problems(zh, en) + widget_problems(zh, en)
+
+
+def released_problems(zh_path, en_path):
+    """The rules a student copy needs beyond being what ``release`` makes: its outputs and no Chinese left."""
+    import nbformat
+
+    if not en_path.exists():
+        return [f"no English edition ({en_path.relative_to(ROOT)}): run `autograd-course release`"]
+    zh, en = nbformat.read(zh_path, as_version=4), nbformat.read(en_path, as_version=4)
+    return untranslated_problems(en) + output_problems(zh, en)
 
 
 def register(subparsers):
@@ -574,7 +639,8 @@ def register(subparsers):
                                                "for cell: structure, code, untranslated text, fingerprints, links "
                                                "and outputs. With --accept, record that the English cells of the "
                                                "given notebooks translate the Chinese cells as they are now.")
-    parser.add_argument("notebooks", nargs="*", help="chapter numbers (03) or paths; default: all")
+    parser.add_argument("notebooks", nargs="*", help="chapter numbers (03), exercise notebooks (ex03) or paths; "
+                                                     "default: all")
     parser.add_argument("--accept", action="store_true",
                         help="record the translation fingerprints (after updating the English)")
     parser.add_argument("--cell", type=int, action="append", help="with --accept: only this cell (repeatable)")
@@ -584,7 +650,7 @@ def register(subparsers):
 def _chosen(names):
     chosen = []
     for name in names:
-        matches = [pair for pair in pairs() if name in (pair[0].stem[:2], pair[0].name, pair[0].stem)
+        matches = [pair for pair in pairs() if name in (short_name(pair[0]), pair[0].name, pair[0].stem)
                    or Path(name).resolve() in (pair[0].resolve(), pair[1].resolve())]
         if not matches:
             raise SystemExit(f"editions: no chapter {name!r} (known: {', '.join(p[0].stem for p in pairs())})")
@@ -604,8 +670,10 @@ def run(args):
     for path in orphans():
         print(f"{path.relative_to(ROOT)}: no Chinese original")
         status = 1
-    for zh_path, en_path in chosen:
-        found = problems(zh_path, en_path)
+    checks = [(problems, pair) for pair in chosen]
+    checks += [] if args.notebooks else [(released_problems, pair) for pair in released_pairs()]
+    for rules, (zh_path, en_path) in checks:
+        found = rules(zh_path, en_path)
         print(f"{en_path.relative_to(ROOT)}: " + ("in step" if not found else f"{len(found)} problems"))
         for problem in found:
             print("  " + problem.replace("\n", "\n  "))

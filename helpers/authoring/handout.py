@@ -6,7 +6,9 @@
                                   the chapters' widgets) and the exercises recorded on public inputs
     OUT/notebooks/                the chapters, with their outputs
     OUT/exercises/                the exercise notebooks, as ``release`` made them
-    OUT/assignment.json           what the class is given (ids, fingerprints): ``grade --course`` reads it
+    OUT/assignment.json           what the class is given (ids, fingerprints, language): ``grade --course`` reads it
+
+``--lang en`` hands out the English edition (en/notebooks/, en/exercises/) under the same names, so its links hold.
 
 The student package holds no reference and no solution: the exercises' definitions (``content/chNN.py``) and
 ``solutions/`` stay here; it carries each exercise's results on public inputs instead
@@ -25,8 +27,9 @@ from helpers.authoring.run import ROOT
 
 STUDENT_DISTRIBUTION = "autograd_course_student"
 # The engine a student's notebook uses: the chapters' widgets and drawings, checking, the registry and messages.
-STUDENT_ENGINE = ("helpers/__init__.py", "helpers/messages.py", "helpers/exercises.py", "helpers/chapters",
-                  "helpers/checking", "content/__init__.py")
+STUDENT_ENGINE = ("helpers/__init__.py", "helpers/en.py", "helpers/messages.py", "helpers/exercises.py",
+                  "helpers/chapters", "helpers/checking", "content/__init__.py")
+EDITION_FOLDERS = {"zh": "", "en": "en/"}  # where each edition's notebooks/, solutions/ and exercises/ are
 # What the student package needs of the course's pinned dependencies (not nbformat/nbclient/tqdm: authoring only).
 STUDENT_DEPENDENCIES = ("torch", "numpy", "matplotlib", "ipywidgets", "ipykernel", "jupyterlab")
 README_TEMPLATE = ROOT / "content" / "handout_readme.md"
@@ -42,12 +45,14 @@ def register(subparsers):
                                    description="Write OUT/ and OUT.zip: the chapters, the exercise notebooks and a "
                                                "student package without references or solutions.")
     parser.add_argument("out", type=Path, help="a new folder (OUT.zip is written beside it)")
+    parser.add_argument("--lang", choices=sorted(EDITION_FOLDERS), default="zh",
+                        help="which edition: zh (notebooks/, exercises/) or en (en/notebooks/, en/exercises/)")
     parser.set_defaults(run=run)
 
 
 def run(args):
     try:
-        made = build(args.out)
+        made = build(args.out, lang=args.lang)
     except HandoutError as error:
         print(f"autograd-course handout: {error}", file=sys.stderr)
         return 2
@@ -55,8 +60,9 @@ def run(args):
     return 0
 
 
-def build(out, root=ROOT):
-    """Write the handout folder ``out`` and ``out``.zip from the course at ``root``; return a summary."""
+def build(out, root=ROOT, lang="zh"):
+    """Write the handout folder ``out`` and ``out``.zip from the course at ``root`` in edition ``lang``; return a
+    summary."""
     import nbformat
 
     from helpers.authoring.release import student_copy
@@ -68,14 +74,15 @@ def build(out, root=ROOT):
     for path in (out, archive):
         if path.exists() and (path.is_file() or any(path.iterdir())):
             raise HandoutError(f"{path} already exists; name a new folder")
-    for solution in sorted((root / "solutions").glob("ex*.ipynb")):
-        released = root / "exercises" / solution.name
+    edition = root / EDITION_FOLDERS[lang]
+    for solution in sorted((edition / "solutions").glob("ex*.ipynb")):
+        released = edition / "exercises" / solution.name
         expected = student_copy(nbformat.read(solution, as_version=4))
         if not released.exists() or _sources(nbformat.read(released, as_version=4)) != _sources(expected):
             raise HandoutError(f"{released} is not what release makes of {solution}: run "
                                "`.venv/bin/autograd-course release` first")
     try:
-        course = Course.load(root / "exercises", EXERCISES)
+        course = Course.load(edition / "exercises", EXERCISES)
     except CourseError as error:
         raise HandoutError(str(error)) from None
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -87,7 +94,7 @@ def build(out, root=ROOT):
     (out / wheel).write_bytes(_wheel(files, project))
     for folder in ("notebooks", "exercises"):
         (out / folder).mkdir()
-        for notebook in sorted((root / folder).glob("*.ipynb")):
+        for notebook in sorted((edition / folder).glob("*.ipynb")):
             shutil.copyfile(notebook, out / folder / notebook.name)
     readme = README_TEMPLATE.read_text(encoding="utf-8").replace("{wheel}", wheel)
     (out / "README.md").write_text(readme, encoding="utf-8")

@@ -27,8 +27,8 @@ KERNEL_ENVIRONMENT = {"IPYKERNEL_CELL_NAME": "<cell>", "PYTHONHASHSEED": "0", "P
 CROSS_CHECK_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
                            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CELL_TIMEOUT = 300  # seconds; the slowest cell (chapter 7's timings) takes a few
-# Notebooks committed with outputs, both editions (en/: the English one); exercises/ are made by release.
-STORED = ("notebooks", "solutions", "en/notebooks")
+# Notebooks committed with outputs, both editions (en/: the English one); exercises/ and en/exercises/ are made by release.
+STORED = ("notebooks", "solutions", "en/notebooks", "en/solutions")
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -145,11 +145,12 @@ def _canonical_widget_ids(notebook, salt):
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("outputs", help="重新运行两版的章节与 solutions/ 并保存输出，再生成 exercises/",
-                                   description="Re-execute every chapter (both editions: notebooks/ and en/notebooks/) "
-                                               "and solution notebook in place (their stored outputs are what nbval "
-                                               "compares, and what the English outputs are proven against), then "
-                                               "release exercises/. A file is rewritten only when its outputs changed.")
+    parser = subparsers.add_parser("outputs", help="重新运行两版的章节与 solutions/ 并保存输出，再生成两版的 exercises/",
+                                   description="Re-execute every chapter and solution notebook of both editions "
+                                               "(notebooks/, solutions/, en/notebooks/, en/solutions/) in place (their "
+                                               "stored outputs are what nbval compares, and what the English outputs "
+                                               "are proven against), then release exercises/ and en/exercises/. A file "
+                                               "is rewritten only when its outputs changed.")
     parser.add_argument("paths", nargs="*", type=Path, help="only these notebooks (default: all, then release)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default: 2)")
     parser.set_defaults(run=run)

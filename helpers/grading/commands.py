@@ -50,18 +50,20 @@ def _limits(parser):
     parser.add_argument("--course", type=Path, default=None,
                         help="the assignment: an assignment.json (from `handout`) or a folder of released exercise "
                              "notebooks (default: for grade, RESULTS/assignment.json when regrading, else exercises/)")
-    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="feedback language (default zh)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="feedback language (default: the course's edition, en for English exercise notebooks)")
     parser.add_argument("--trust-students", action="store_true", help="grade without the kernel sandbox (see README)")
     parser.add_argument("--run-limit", type=float, default=6 * 3600.0, help="seconds for the whole run (default 6 h)")
 
 
-def _settings(args):
-    from helpers.grading.course import Settings
+def _settings(args, course):
+    """The limits and language asked for; the language defaults to the edition of ``course`` (checked loadable)."""
+    from helpers.grading.course import Course, Settings
     from helpers.messages import language
 
     return Settings(timeout=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT,
                     memory_mb=args.memory if args.memory is not None else DEFAULT_MEMORY, jobs=max(1, args.jobs),
-                    lang=language(args.lang), run_limit=args.run_limit)
+                    lang=language(args.lang, Course.load(course).language), run_limit=args.run_limit)
 
 
 def run_grade(args):
@@ -120,7 +122,7 @@ def _run_grade(args, source, recorded, semester):
     from helpers.grading.grade import grade
     from helpers.grading.results import Unwritable
 
-    settings, bar = _settings(args), _ProgressBar()
+    settings, bar = _settings(args, source), _ProgressBar()
     try:
         _pin_assignment(source, recorded, EXERCISES)
         course, students, records = grade(semester.folder, args.out, recorded, EXERCISES, settings, bar, pool,
@@ -231,7 +233,7 @@ def run_check(args):
     from helpers.checking.verdict import PROBLEM_SYMBOL, SYMBOLS
     from helpers.messages import say
 
-    settings = _settings(args)
+    settings = _settings(args, args.course)
     name = notebooks.shown(args.notebook.name)
     with tempfile.TemporaryDirectory(prefix="autograd-check-") as scratch:
         student = Path(scratch, "submissions", "me")

@@ -2,7 +2,8 @@
 limits, and the fingerprint that says when cached grades are stale.
 
 An assignment is versioned: ``assignment.json`` records what a class was given (each notebook's file name, setup
-cell and exercise ids, and each exercise's fingerprint, ``helpers.checking.recorded.fingerprint``). ``handout``
+cell and exercise ids, and each exercise's fingerprint, ``helpers.checking.recorded.fingerprint``) and in which
+language (the edition's: English when the setup cells import ``helpers.en``), the grader's default for its feedback. ``handout``
 writes one for the students' copy, and ``grade`` keeps one in its results folder, so a regrade grades the same
 exercises even after the course has gained new ones, and says which of them changed since.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from helpers import ROOT
 from helpers.grading import notebooks
+from helpers.messages import LANGUAGES, edition_language
 
 DEFAULT_SETUP = "import torch\nfrom helpers import check\n"
 ASSIGNMENT = "assignment.json"
@@ -42,6 +44,7 @@ class Course:
     setups: dict = field(default_factory=dict)  # id -> setup source
     recorded: dict = field(default_factory=dict)  # id -> fingerprint, when loaded from an assignment.json
     released: object = None  # the whole assignment, when this is the part of it that an assignment file grades
+    lang: str = None  # the edition's language; None: the setup cells' (``edition_language``)
     _fingerprints: dict = field(default=None, repr=False)
 
     @classmethod
@@ -78,6 +81,8 @@ class Course:
                 raise ValueError(f"format {data.get('format')}, this version reads {ASSIGNMENT_FORMAT}")
             if not all(isinstance(v, (str, type(None))) for _, _, ids in entries for v in ids.values()):
                 raise ValueError("a fingerprint that is not a string")
+            if data.get("lang") not in (None, *LANGUAGES):
+                raise ValueError(f"lang {data['lang']!r}, not one of {', '.join(LANGUAGES)}")
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             raise CourseError(f"{path}: not an assignment this version can read ({type(error).__name__}: {error})") \
                 from None
@@ -85,7 +90,7 @@ class Course:
         if gone:
             raise CourseError(f"{path}: the course no longer defines {', '.join(gone)}; grade with the version of "
                               "the course that made this assignment")
-        course = cls([CourseNotebook(file, setup, list(ids)) for file, setup, ids in entries], {})
+        course = cls([CourseNotebook(file, setup, list(ids)) for file, setup, ids in entries], {}, lang=data.get("lang"))
         for file, setup, ids in entries:
             for exercise_id, recorded in ids.items():
                 course.exercises[exercise_id], course.setups[exercise_id] = (registry or {}).get(exercise_id), setup
@@ -98,7 +103,12 @@ class Course:
         kept = [CourseNotebook(n.filename, n.setup, [i for i in n.ids if i in keep]) for n in self.notebooks]
         return Course([n for n in kept if n.ids], {i: e for i, e in self.exercises.items() if i in keep},
                       {i: s for i, s in self.setups.items() if i in keep},
-                      {i: f for i, f in self.recorded.items() if i in keep}, released=self)
+                      {i: f for i, f in self.recorded.items() if i in keep}, released=self, lang=self.language)
+
+    @property
+    def language(self):
+        """The edition's language: the one recorded, else English when the setup cells import ``helpers.en``."""
+        return self.lang or edition_language("\n".join(n.setup for n in self.notebooks))
 
     def fingerprints(self):
         """id -> the exercise's fingerprint now (computed once: it runs the exercise on its public inputs)."""
@@ -118,7 +128,7 @@ class Course:
 
     def assignment(self):
         """What ``assignment.json`` records of this course (a fingerprint not recorded yet is null)."""
-        return {"format": ASSIGNMENT_FORMAT,
+        return {"format": ASSIGNMENT_FORMAT, "lang": self.language,
                 "notebooks": [{"file": n.filename, "setup": n.setup,
                                "exercises": {i: self.recorded.get(i) for i in n.ids}} for n in self.notebooks]}
 

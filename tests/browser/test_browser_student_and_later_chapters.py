@@ -1,8 +1,10 @@
-"""A student's path through one exercise notebook in a real browser.
+"""A student's path through one exercise notebook in a real browser, in each edition.
 
 Open the released exercises/ex02 in JupyterLab, run the setup cell, type a wrong answer into the answer cell of
 ``ch02.no_zero``, run it and its check cell: the red ❌ box names the specific mistake. Then type the right
-answer, run both again: the green ✅ box. Screenshots of both go to test-artifacts/browser/.
+answer, run both again: the green ✅ box. The English edition's path does the same in en/exercises/ex02: its
+verdicts are English with no setting (the setup cell imports helpers.en). Screenshots of both go to
+test-artifacts/browser/ (``en-`` before the English ones).
 
 The module also runs the second half of the chapters (``test_browser_chapters.check_chapter``): its own
 JupyterLab and chromium (module-scoped fixtures) serve both, and under pytest-xdist it runs beside the module
@@ -15,21 +17,25 @@ import pytest
 import torch
 
 from helpers import check
+from helpers.authoring.editions import FINGERPRINT
+from helpers.messages import say
 from test_browser_chapters import (ARTIFACTS, SECOND_HALF, _copy_without_outputs, _kernel_idle, _settled,
                                    _shut_down_kernels, _wait, chapter_ids, check_chapter, kernel)  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NOTEBOOK = os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb")
+NOTEBOOKS = {"zh": os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb"),
+             "en": os.path.join(ROOT, "en", "exercises", "ex02_zeroing_gradients.ipynb")}
 EXERCISE = "ch02.no_zero"
 WRONG = "grad_without_zero = torch.tensor([0.0, 4.0, 8.0, 12.0])"
 RIGHT = "grad_without_zero = torch.tensor([1.0, 5.0, 9.0, 13.0])"
 RUN_TIMEOUT_S = 180
 
 
-def _roles():
+def _roles(notebook):
     """The indexes of the setup cell, the exercise's answer cell and its check cell."""
-    cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    roles = [cell.metadata.get("autograd_course", {}) for cell in cells]
+    cells = nbformat.read(notebook, as_version=4).cells
+    roles = [{key: value for key, value in cell.metadata.get("autograd_course", {}).items() if key != FINGERPRINT}
+             for cell in cells]  # an English cell also records the Chinese cell it translates
     setup = roles.index({"role": "setup"})
     answer = roles.index({"exercise": EXERCISE})
     assert roles[answer + 1] == {"check": EXERCISE}
@@ -58,17 +64,21 @@ def _verdict(page, check_cell, symbol):
     return output.first.inner_text()
 
 
-def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lab, browser):
-    setup, answer, check_index = _roles()
-    _copy_without_outputs(NOTEBOOK, lab["dir"])
-    name = os.path.basename(NOTEBOOK)[:-6]
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, browser):
+    setup, answer, check_index = _roles(NOTEBOOKS[lang])
+    served = os.path.join(lab["dir"], lang)  # the two editions' notebooks have the same name
+    os.makedirs(served, exist_ok=True)
+    _copy_without_outputs(NOTEBOOKS[lang], served)
+    name = os.path.basename(NOTEBOOKS[lang])[:-6]
+    shot = os.path.join(ARTIFACTS, ("en-" if lang == "en" else "") + name)
     os.makedirs(ARTIFACTS, exist_ok=True)
-    diagnosis = check(EXERCISE, torch.tensor([0.0, 4.0, 8.0, 12.0])).detail
-    success = check(EXERCISE, torch.tensor([1.0, 5.0, 9.0, 13.0])).detail
+    diagnosis = check(EXERCISE, torch.tensor([0.0, 4.0, 8.0, 12.0]), lang=lang).detail
+    success = check(EXERCISE, torch.tensor([1.0, 5.0, 9.0, 13.0]), lang=lang).detail
     page = browser.new_page()
     try:
-        page.goto(f"{lab['url']}/lab/workspaces/student/tree/notebooks/{name}.ipynb?reset&token={lab['token']}",
-                  timeout=120_000)
+        workspace = f"{lab['url']}/lab/workspaces/student-{lang}"  # its own: no panel of the other edition's path
+        page.goto(f"{workspace}/tree/notebooks/{lang}/{name}.ipynb?reset&token={lab['token']}", timeout=120_000)
         page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
         _wait(lambda: _kernel_idle(page), 180, "the kernel to start")
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
@@ -79,22 +89,22 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lab, browser
         _run(page, answer_cell)
         _run(page, check_cell)
         shown = _verdict(page, check_cell, "❌")
-        assert f"❌ {EXERCISE} · 还不对" in shown, shown
+        assert f"❌ {EXERCISE} · {say('fail', lang)}" in shown, shown
         assert diagnosis in shown, f"the diagnosis {diagnosis!r} is not in the box:\n{shown}"
         assert check_cell.locator("div[style*='#d93025']").count() == 1, "no red box"
         check_cell.scroll_into_view_if_needed()
-        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-wrong.png"))
+        page.screenshot(path=f"{shot}-wrong.png")
 
         _type_answer(page, answer_cell, RIGHT)
         _run(page, answer_cell)
         _run(page, check_cell)
         shown = _verdict(page, check_cell, "✅")
-        assert f"✅ {EXERCISE} · 正确" in shown and success in shown, shown
+        assert f"✅ {EXERCISE} · {say('pass', lang)}" in shown and success in shown, shown
         assert check_cell.locator("div[style*='#1e8e3e']").count() == 1, "no green box"
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         assert errors.count() == 0, errors.first.inner_text()[:2000]
         check_cell.scroll_into_view_if_needed()
-        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-right.png"))
+        page.screenshot(path=f"{shot}-right.png")
     finally:
         page.close()
         _shut_down_kernels(lab)

@@ -36,6 +36,10 @@ import torch
 
 import helpers.checking.check  # noqa: F401 -- imported before forking (the setup cell's check, describe, ...);
 # it loads the reference solutions only inside check(), which the children cannot import.
+import helpers.en  # noqa: F401 -- an English notebook's setup cell imports it, and a child cannot read helpers/.
+
+# Importing helpers.en made this process speak English; verdicts are worded in the grading process, in its language.
+os.environ.pop("AUTOGRAD_COURSE_LANG", None)
 from helpers.grading import sandbox
 from helpers.grading.sandbox import REPORT_LIMIT, TASK_HEADER as HEADER, child
 
