@@ -14,6 +14,7 @@ a Chinese chapter checked after it would pass as well, but its screenshot would 
 import glob
 import json
 import os
+import re
 import time
 import urllib.request
 
@@ -58,6 +59,23 @@ def _wait(condition, timeout, what):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.1)
+
+
+def _run(page, cell):
+    """Click into the cell's editor and press Shift+Enter, as a student does, until the cell has run. On a loaded
+    machine the first keystroke can reach a notebook that is not ready for it and be lost: the prompt neither
+    shows ``[*]`` nor a new count. Then press it again, as a student would."""
+    prompt = cell.locator(".jp-InputArea-prompt")
+    before = prompt.inner_text().strip()
+    for _ in range(3):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            _wait(lambda: prompt.inner_text().strip() != before, 15, "the cell to be queued")
+            break
+        except AssertionError:
+            continue
+    _wait(lambda: re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()), RUN_TIMEOUT_S, "the cell to finish running")
 
 
 def _kernel_idle(page):
@@ -162,12 +180,10 @@ def check_chapter(notebook, lab, browser, kernel, folder="notebooks"):
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
         for index in setup_cells:
             cells.nth(index).scroll_into_view_if_needed()
-            cells.nth(index).locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
+            _run(page, cells.nth(index))
         cell = cells.nth(widget_cell)
         cell.scroll_into_view_if_needed()
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
+        _run(page, cell)
         controls = cell.locator(".agc-main-control")
         try:
             controls.first.wait_for(state="visible", timeout=RUN_TIMEOUT_S * 1000)

@@ -19,8 +19,8 @@ import torch
 from helpers import check
 from helpers.authoring.editions import FINGERPRINT
 from helpers.messages import say
-from test_browser_chapters import (ARTIFACTS, SECOND_HALF, _copy_without_outputs, _kernel_idle, _settled,
-                                   _shut_down_kernels, _wait, chapter_ids, check_chapter, kernel)  # noqa: F401
+from test_browser_chapters import (ARTIFACTS, RUN_TIMEOUT_S, SECOND_HALF, _copy_without_outputs, _kernel_idle,  # noqa: F401
+                                   _run, _settled, _shut_down_kernels, _wait, chapter_ids, check_chapter, kernel)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOKS = {"zh": os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb"),
@@ -28,8 +28,6 @@ NOTEBOOKS = {"zh": os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb
 EXERCISE = "ch02.no_zero"
 WRONG = "grad_without_zero = torch.tensor([0.0, 4.0, 8.0, 12.0])"
 RIGHT = "grad_without_zero = torch.tensor([1.0, 5.0, 9.0, 13.0])"
-RUN_TIMEOUT_S = 180
-
 
 def _roles(notebook):
     """The indexes of the setup cell, the exercise's answer cell and its check cell."""
@@ -40,12 +38,6 @@ def _roles(notebook):
     answer = roles.index({"exercise": EXERCISE})
     assert roles[answer + 1] == {"check": EXERCISE}
     return setup, answer, answer + 1
-
-
-def _run(page, cell):
-    """Click into the cell's editor and press Shift+Enter, as a student does."""
-    cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
 
 
 def _type_answer(page, cell, source):
@@ -105,6 +97,9 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, b
         assert errors.count() == 0, errors.first.inner_text()[:2000]
         check_cell.scroll_into_view_if_needed()
         page.screenshot(path=f"{shot}-right.png")
+    except Exception:
+        page.screenshot(path=f"{shot}-failed.png")  # what the student would have seen
+        raise
     finally:
         page.close()
         _shut_down_kernels(lab)
