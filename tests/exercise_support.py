@@ -4,6 +4,7 @@ the hostile answers.
 No tests here: the generic ones are in test_exercises.py, the chapters' own in test_checks_chNN_MM.py.
 """
 import functools
+import json
 from pathlib import Path
 
 import nbformat
@@ -103,3 +104,19 @@ def exits(*args):
 
 # Answers that try to pass by lying or to end the check: each must simply fail.
 HOSTILE = [None, "B or not B", Liar(), exits, torch.tensor(float("nan"))]
+
+
+def load(name="ex02_zeroing_gradients.ipynb"):
+    """A solution notebook as plain JSON, to write into a class folder for the grader."""
+    return json.loads((ROOT / "solutions" / name).read_text(encoding="utf-8"))
+
+
+def answer_cell(notebook, exercise_id):
+    return next(c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise") == exercise_id)
+
+
+def with_answer(exercise_id, source, name="ex02_zeroing_gradients.ipynb"):
+    """The solution notebook ``name`` with ``exercise_id``'s answer cell holding ``source`` instead."""
+    notebook = load(name)
+    answer_cell(notebook, exercise_id)["source"] = source
+    return notebook

@@ -17,6 +17,7 @@ from helpers import cli
 from helpers.exercises import EXERCISES as EXERCISES_BY_ID
 from helpers.grading import commands, grade as grading, notebooks
 from helpers.grading import course as course_settings
+from exercise_support import answer_cell, load, with_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "solutions"  # same setup cells and exercise ids as the released copies in exercises/
@@ -27,20 +28,6 @@ IDS = ["ch02.backward_twice", "ch02.no_zero", "ch02.three_grads", "ch02.retain_g
 TIMEOUT = "2"
 
 pytestmark = pytest.mark.skipif(not (COURSE / EX02).exists(), reason="exercise notebooks not written yet")
-
-
-def load(name=EX02):
-    return json.loads((COURSE / name).read_text(encoding="utf-8"))
-
-
-def answer_cell(notebook, exercise_id):
-    return next(c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise") == exercise_id)
-
-
-def with_answer(exercise_id, source, name=EX02):
-    notebook = load(name)
-    answer_cell(notebook, exercise_id)["source"] = source
-    return notebook
 
 
 GOOD_THREE_GRADS = "".join(answer_cell(load(), "ch02.three_grads")["source"]) if (COURSE / EX02).exists() else ""

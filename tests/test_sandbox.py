@@ -24,6 +24,7 @@ import pytest
 from helpers import cli
 from helpers.grading import course as course_settings, grade as grading, notebooks, sandbox
 from helpers.grading.sandbox import pool as pools, wire
+from exercise_support import load, with_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "solutions"
@@ -34,17 +35,6 @@ INNOCENTS = ("innocent", "zz_innocent")  # graded before and after the attackers
 
 pytestmark = [pytest.mark.skipif(not (COURSE / EX02).exists(), reason="exercise notebooks not written yet"),
               pytest.mark.skipif(sandbox.unavailable() is not None, reason="this kernel cannot sandbox")]
-
-
-def load(name=EX02):
-    return json.loads((COURSE / name).read_text(encoding="utf-8"))
-
-
-def with_answer(exercise_id, source, name=EX02):
-    notebook = load(name)
-    cell = next(c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise") == exercise_id)
-    cell["source"] = source
-    return notebook
 
 
 def attack(code):

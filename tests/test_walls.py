@@ -35,6 +35,7 @@ import torch
 from helpers.grading import sandbox
 from helpers.grading.results import csv_text
 from helpers.grading.sandbox import seccomp
+from exercise_support import load, with_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "solutions"
@@ -51,17 +52,6 @@ IPC_KEY = 0x20202020
 
 pytestmark = [pytest.mark.skipif(not (COURSE / EX02).exists(), reason="exercise notebooks not written yet"),
               pytest.mark.skipif(sandbox.unavailable() is not None, reason="this kernel cannot sandbox")]
-
-
-def load(name=EX02):
-    return json.loads((COURSE / name).read_text(encoding="utf-8"))
-
-
-def with_answer(exercise_id, source, name=EX02):
-    notebook = load(name)
-    cell = next(c for c in notebook["cells"] if c["metadata"].get("autograd_course", {}).get("exercise") == exercise_id)
-    cell["source"] = source
-    return notebook
 
 
 def marker(student):

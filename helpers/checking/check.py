@@ -42,11 +42,6 @@ def check(exercise_id, answer=Ellipsis, *, lang=None, time_limit=TIME_LIMIT):
     try:
         with time_limit_of(time_limit):
             observation = exercise.observe(answer, seed)
-    except TimeLimitExceeded:
-        return exercise.verdict("fail", say("too_slow", lang, seconds=f"{time_limit:g}"), lang, "timeout")
-    except (Exception, SystemExit) as error:  # SystemExit: from a hostile tensor subclass's property
-        return exercise.verdict("fail", say("internal", lang, error=type(error).__name__), lang)
-    try:
         verdict = exercise.judge(observation, seed, lang)
         if verdict.status == "todo":
             return verdict
@@ -62,7 +57,9 @@ def check(exercise_id, answer=Ellipsis, *, lang=None, time_limit=TIME_LIMIT):
             return exercise.verdict("fail", say("outside_name", lang, names=", ".join(n for n, _ in outside),
                                                 where=where), lang, "outside_name")
         return verdict
-    except (Exception, SystemExit) as error:
+    except TimeLimitExceeded:
+        return exercise.verdict("fail", say("too_slow", lang, seconds=f"{time_limit:g}"), lang, "timeout")
+    except (Exception, SystemExit) as error:  # SystemExit: from a hostile tensor subclass's property
         return exercise.verdict("fail", say("internal", lang, error=type(error).__name__), lang)
 
 
