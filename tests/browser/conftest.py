@@ -1,4 +1,4 @@
-"""A JupyterLab server and a headless Debian chromium, shared by the whole browser test module.
+"""A JupyterLab server, a headless Debian chromium and one JupyterLab page, shared by the whole browser test module.
 
 The browser is Debian's ``chromium`` (CI installs it with apt), driven by Python playwright; playwright's own
 browser download is never used. Without chromium the tests skip with a one-line reason, except under CI
@@ -64,7 +64,8 @@ def lab(chromium, tmp_path_factory):
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={base}", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: the page opens notebooks as the file browser does
     if os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses to run as root otherwise (CI containers)
     log = open(base / "jupyterlab.log", "w")
@@ -100,4 +101,16 @@ def browser(chromium, lab, tmp_path_factory):
         context.set_default_timeout(60_000)
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def app(browser, lab):
+    """One JupyterLab page for the module, loaded once (booting the app costs chromium 2–3 s of CPU a load); each test
+    opens its notebook in it with ``open_notebook``, as a student opens one from the file browser."""
+    page = browser.new_page()
+    page.goto(f"{lab['url']}/lab?reset&token={lab['token']}", timeout=120_000)
+    page.wait_for_function("window.jupyterapp && document.querySelector('.jp-LabShell')", timeout=120_000)
+    page.evaluate("window.jupyterapp.started.then(() => window.jupyterapp.shell.collapseLeft())")  # room for the notebook
+    yield page
+    page.close()
 

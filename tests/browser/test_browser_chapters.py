@@ -3,8 +3,9 @@
 What a browser alone can check: the chapter's stored outputs (which nbval has just re-executed and compared)
 render in JupyterLab with no error or stderr output, and the chapter's own widget cell, run in the page as a
 student runs it, shows a live widget whose main control changes its output. Running every cell again here
-would only repeat nbval's work. One JupyterLab server, one chromium and one kernel per module (pytest-xdist's
-loadscope keeps a module on one worker); a screenshot per chapter goes to test-artifacts/browser/<notebook>.png.
+would only repeat nbval's work. One JupyterLab server, one chromium, one JupyterLab page and one kernel per module
+(pytest-xdist's loadscope keeps a module on one worker): the app loads once, and each chapter is opened in it as
+the only document; a screenshot per chapter goes to test-artifacts/browser/<notebook>.png.
 
 One English chapter is opened the same way from en/notebooks/: it runs its setup cell first, as a student does
 (``from helpers.en import`` makes the kernel speak English), and nothing on the page, stored outputs and live widget
@@ -113,6 +114,30 @@ def _move(control):
         control.click()
 
 
+CLOSE_DOCUMENTS = """() => {
+    for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+        if (widget.context) {  // a document (JupyterLab keeps a Launcher open when nothing else is)
+            widget.context.model.dirty = false;  // the cells run here change nothing worth saving
+            widget.close();
+        }
+    }
+}"""
+DOCUMENTS_OPEN = "Array.from(window.jupyterapp.shell.widgets('main')).filter(widget => widget.context).length"
+
+
+def close_documents(page):
+    """Close every document of the page's main area, without asking to save (the notebooks are the test's copies)."""
+    page.evaluate(CLOSE_DOCUMENTS)
+    page.wait_for_function(f"{DOCUMENTS_OPEN} === 0", timeout=60_000)
+
+
+def open_notebook(page, path):
+    """Open ``path`` (relative to the served folder) as the page's only notebook and wait until it shows."""
+    close_documents(page)
+    page.evaluate("path => { window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
+    page.locator(".jp-NotebookPanel").wait_for(state="visible", timeout=120_000)
+
+
 def _shut_down_kernels(lab):
     """Free the CPU for the next chapter: end every session (and so its kernel)."""
     api = f"{lab['url']}/api/sessions"
@@ -147,16 +172,16 @@ def chapter_ids(paths):
 
 
 @pytest.mark.parametrize("notebook", FIRST_HALF, ids=chapter_ids(FIRST_HALF))
-def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, browser, kernel):
-    check_chapter(notebook, lab, browser, kernel)
+def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, app, kernel):
+    check_chapter(notebook, lab, app, kernel)
 
 
 @pytest.mark.skipif(bool(os.environ.get("AGC_BROWSER_NOTEBOOKS")), reason="AGC_BROWSER_NOTEBOOKS chose other notebooks")
-def test_an_english_chapter_renders_in_english_and_its_widget_responds(lab, browser, kernel):
-    check_chapter(ENGLISH_CHAPTER, lab, browser, kernel, folder="en/notebooks")
+def test_an_english_chapter_renders_in_english_and_its_widget_responds(lab, app, kernel):
+    check_chapter(ENGLISH_CHAPTER, lab, app, kernel, folder="en/notebooks")
 
 
-def check_chapter(notebook, lab, browser, kernel, folder="notebooks"):
+def check_chapter(notebook, lab, page, kernel, folder="notebooks"):
     name = os.path.basename(notebook)[:-6]
     english = folder.startswith("en/")
     shot = os.path.join(ARTIFACTS, f"{'en-' if english else ''}{name}.png")
@@ -165,13 +190,8 @@ def check_chapter(notebook, lab, browser, kernel, folder="notebooks"):
     _api(lab, "sessions", {"path": f"{folder}/{name}.ipynb", "type": "notebook", "name": f"{name}.ipynb",
                            "kernel": {"id": kernel}}, "POST")
     os.makedirs(ARTIFACTS, exist_ok=True)
-    page = browser.new_page()
     try:
-        # A workspace of its own per chapter: JupyterLab would otherwise reopen the previous chapter's tab.
-        workspace = f"{name}-en" if english else name
-        page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{folder}/{name}.ipynb?reset&token={lab['token']}",
-                  timeout=120_000)
-        page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
+        open_notebook(page, f"{folder}/{name}.ipynb")
         page.locator(".jp-OutputArea-output").first.wait_for(state="attached", timeout=60_000)
         errors = page.locator(f".jp-OutputArea-output[data-mime-type='{STDERR}']")
         assert errors.count() == 0, f"{name}: error or stderr output:\n{errors.first.inner_text()[:2000]}"
@@ -206,4 +226,4 @@ def check_chapter(notebook, lab, browser, kernel, folder="notebooks"):
             chinese = CJK.search(shown)
             assert not chinese, f"{name}: Chinese on the English page: {shown[max(0, chinese.start() - 60):chinese.end() + 60]!r}"
     finally:
-        page.close()
+        close_documents(page)

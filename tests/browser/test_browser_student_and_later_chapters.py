@@ -20,7 +20,8 @@ from helpers import check
 from helpers.authoring.editions import FINGERPRINT
 from helpers.messages import say
 from test_browser_chapters import (ARTIFACTS, RUN_TIMEOUT_S, SECOND_HALF, _copy_without_outputs, _kernel_idle,  # noqa: F401
-                                   _run, _settled, _shut_down_kernels, _wait, chapter_ids, check_chapter, kernel)
+                                   _run, _settled, _shut_down_kernels, _wait, chapter_ids, check_chapter,
+                                   close_documents, kernel, open_notebook)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOKS = {"zh": os.path.join(ROOT, "exercises", "ex02_zeroing_gradients.ipynb"),
@@ -57,7 +58,7 @@ def _verdict(page, check_cell, symbol):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, browser):
+def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, app):
     setup, answer, check_index = _roles(NOTEBOOKS[lang])
     served = os.path.join(lab["dir"], lang)  # the two editions' notebooks have the same name
     os.makedirs(served, exist_ok=True)
@@ -67,11 +68,9 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, b
     os.makedirs(ARTIFACTS, exist_ok=True)
     diagnosis = check(EXERCISE, torch.tensor([0.0, 4.0, 8.0, 12.0]), lang=lang).detail
     success = check(EXERCISE, torch.tensor([1.0, 5.0, 9.0, 13.0]), lang=lang).detail
-    page = browser.new_page()
+    page = app
     try:
-        workspace = f"{lab['url']}/lab/workspaces/student-{lang}"  # its own: no panel of the other edition's path
-        page.goto(f"{workspace}/tree/notebooks/{lang}/{name}.ipynb?reset&token={lab['token']}", timeout=120_000)
-        page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=120_000)
+        open_notebook(page, f"notebooks/{lang}/{name}.ipynb")  # a kernel of its own starts, as for a student
         _wait(lambda: _kernel_idle(page), 180, "the kernel to start")
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
         answer_cell, check_cell = cells.nth(answer), cells.nth(check_index)
@@ -101,10 +100,10 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, b
         page.screenshot(path=f"{shot}-failed.png")  # what the student would have seen
         raise
     finally:
-        page.close()
+        close_documents(page)
         _shut_down_kernels(lab)
 
 
 @pytest.mark.parametrize("notebook", SECOND_HALF, ids=chapter_ids(SECOND_HALF))
-def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, browser, kernel):  # noqa: F811
-    check_chapter(notebook, lab, browser, kernel)
+def test_chapter_renders_in_jupyterlab_and_its_widget_responds(notebook, lab, app, kernel):  # noqa: F811
+    check_chapter(notebook, lab, app, kernel)
