@@ -344,6 +344,7 @@ def worker_pid(pool):
     return int(child)
 
 
+@pytest.mark.own_zygote
 def test_a_dead_stopped_or_garbled_worker_costs_one_task():
     """Garbage on a worker's reply pipe, its death and a SIGSTOP: the task in hand is lost, the worker replaced,
     every other task answered."""
