@@ -14,6 +14,7 @@ import pytest
 
 from helpers.grading.sandbox import pool
 
+_ZYGOTE = pool.Zygote  # the real one: the fixture below puts _KeptZygote in its place
 _running = {}  # trust -> the real zygote kept for the next pool
 
 
@@ -32,9 +33,6 @@ class _KeptZygote:
     def close(self, wait=5.0):
         if wait == 0:
             self._zygote.close(wait=0)
-
-
-_ZYGOTE = pool.Zygote
 
 
 def pytest_configure(config):
