@@ -9,7 +9,8 @@ kernel runs every cell for real, in a process that shares nothing with any other
 imports. matplotlib is not imported ahead: ipykernel sets its inline backend when the kernel starts.
 
 The launcher and the kernel hold the two ends of one socket: if either dies (nbval kills a kernel that does not
-shut down), the other sees the socket close and ends too.
+shut down), the other sees the socket close and ends too. The server dies with its test process, and the kernels
+with the server.
 
 Usage: ``warm_kernel.py --serve SOCKET`` (started by ``WarmKernels``) and ``warm_kernel.py -f CONNECTION``
 (the kernel command nbval runs; the server's socket comes in ``WARM_KERNEL_SOCKET``).
@@ -61,6 +62,7 @@ def serve(path):
 def become_kernel(connection, request, streams):
     """In the forked child: take the launcher's streams, folder, environment and command line, and run ipykernel."""
     try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # and gone with the server
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for number, fd in enumerate(streams):
             os.dup2(fd, number)
