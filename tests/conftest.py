@@ -35,10 +35,6 @@ class _KeptZygote:
             self._zygote.close(wait=0)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "own_zygote: the test's pools start their own zygote (it inspects it)")
-
-
 @pytest.fixture(autouse=True)
 def _shared_zygote(request, monkeypatch):
     if not request.node.get_closest_marker("own_zygote"):

@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import socket
-import stat
 import struct
 import subprocess
 import sys

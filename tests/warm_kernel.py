@@ -32,8 +32,12 @@ PR_SET_PDEATHSIG = 1
 CONNECT_TIMEOUT = 120  # seconds the launcher waits for the server to finish its imports on a loaded machine
 
 
+def die_with_parent():
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def serve(path):
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # gone with the test process
+    die_with_parent()  # the server with its test process
     import torch  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
@@ -62,7 +66,7 @@ def serve(path):
 def become_kernel(connection, request, streams):
     """In the forked child: take the launcher's streams, folder, environment and command line, and run ipykernel."""
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # and gone with the server
+        die_with_parent()  # a kernel with the server
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for number, fd in enumerate(streams):
             os.dup2(fd, number)
