@@ -10,13 +10,7 @@ The public names load on first use (PEP 562): ``autograd-course release`` and ``
 and a notebook's ``from helpers import check`` imports only what checking needs.
 """
 import importlib
-import sys
 from pathlib import Path
-
-# nbformat validates notebooks with jsonschema, whose import compiles the 38 grammars of rfc3987_syntax (a second
-# of CPU) to check an "iri" string format that no notebook schema uses: every command that reads a notebook, and
-# every test process (``-p helpers`` in pyproject.toml, ahead of nbval), is spared that second.
-sys.modules.setdefault("rfc3987_syntax", None)
 
 ROOT = Path(__file__).resolve().parent.parent  # the project: notebooks/, solutions/, exercises/
 

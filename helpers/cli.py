@@ -4,6 +4,8 @@ import importlib
 import os
 import sys
 
+from helpers import lean_imports  # noqa: F401  (before any command imports nbformat)
+
 # Each module offers register(subparsers): it adds its sub-commands, each with a ``run(args) -> exit code``.
 COMMAND_MODULES = ("helpers.authoring.release", "helpers.authoring.run", "helpers.authoring.editions",
                    "helpers.authoring.handout", "helpers.authoring.new_exercise", "helpers.grading",

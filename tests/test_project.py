@@ -1,7 +1,10 @@
 """The README's two set-up commands are real, and CI runs the same test command."""
 import re
 import subprocess
+import sys
 from pathlib import Path
+
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -73,3 +76,12 @@ def test_every_pin_is_exact_and_every_supported_python_is_allowed():
     pins = project["dependencies"] + project["optional-dependencies"]["test"]
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", pin) for pin in pins), pins
     assert project["requires-python"] == ">=3.11,<3.14"
+
+
+def test_commands_and_test_processes_skip_the_grammars_no_notebook_schema_uses():
+    """helpers.lean_imports spares each of them a second: jsonschema, under nbformat, finds no rfc3987_syntax."""
+    assert sys.modules["rfc3987_syntax"] is None and nbformat.validator.get_validator() is not None
+    loaded = subprocess.run([sys.executable, "-c", "import sys, helpers.cli, nbformat; "
+                             "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)"],
+                            capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"
