@@ -15,7 +15,6 @@ a Chinese chapter checked after it would pass as well, but its screenshot would 
 import glob
 import json
 import os
-import re
 import time
 import urllib.request
 
@@ -54,48 +53,53 @@ def _copy_with_outputs(source, folder):
     return [index for index, cell in enumerate(notebook.cells[:widget]) if "from helpers.en import" in cell.source], widget
 
 
-def _wait(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+def _wait(page, condition, timeout, what, arg=None):
+    """Wait until the JavaScript ``condition`` (a function of ``arg``) holds in the page. It is evaluated there, ten
+    times a second, so that waiting costs no round trip through playwright per look."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # here: without playwright the tests skip
+
+    try:
+        page.wait_for_function(condition, arg=arg, polling=100, timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+
+PROMPT = "cell.querySelector('.jp-InputArea-prompt').innerText.trim()"
+KERNEL_IDLE = """() => document.querySelectorAll(".jp-Notebook-ExecutionIndicator[data-status='idle']").length === 1
+    && (document.querySelector('.jp-NotebookPanel-toolbar .jp-Toolbar-kernelName')?.innerText || '').includes('Python 3')
+    && ![...document.querySelectorAll('.jp-InputArea-prompt')].some(prompt => prompt.innerText.includes('[*]'))"""
 
 
 def _run(page, cell):
     """Click into the cell's editor and press Shift+Enter, as a student does, until the cell has run. On a loaded
     machine the first keystroke can reach a notebook that is not ready for it and be lost: the prompt neither
     shows ``[*]`` nor a new count. Then press it again, as a student would."""
-    prompt = cell.locator(".jp-InputArea-prompt")
-    before = prompt.inner_text().strip()
+    before = cell.locator(".jp-InputArea-prompt").inner_text().strip()
+    handle = cell.element_handle()
     for _ in range(3):
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
         try:
-            _wait(lambda: prompt.inner_text().strip() != before, 15, "the cell to be queued")
+            _wait(page, f"([cell, before]) => {PROMPT} !== before", 15, "the cell to be queued", [handle, before])
             break
         except AssertionError:
             continue
-    _wait(lambda: re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()), RUN_TIMEOUT_S, "the cell to finish running")
+    _wait(page, f"cell => /^\\[\\d+\\]:$/.test({PROMPT})", RUN_TIMEOUT_S, "the cell to finish running", handle)
 
 
-def _kernel_idle(page):
+def _wait_idle(page, timeout, what):
     """Idle with a kernel attached (the indicator reads idle briefly before one is) and nothing queued."""
-    return (page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() == 1
-            and "Python 3" in page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName").inner_text()
-            and page.locator(".jp-InputArea-prompt", has_text="[*]").count() == 0)
+    _wait(page, KERNEL_IDLE, timeout, what)
 
 
-def _settled(page, seconds=3):
+def _wait_settled(page, timeout, what, seconds=1):
     """Idle for ``seconds`` in a row: output of the last cell and widget rendering have arrived."""
-    def steady():
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if not _kernel_idle(page):
-                return False
-            time.sleep(0.1)
-        return True
-    return steady
+    since = f"window.agcIdleSince{time.monotonic_ns()}"  # this wait's own record of when idling began
+    _wait(page, f"""seconds => {{
+        if (!({KERNEL_IDLE})()) {{ {since} = undefined; return false; }}
+        {since} ??= performance.now();
+        return performance.now() - {since} >= seconds * 1000;
+    }}""", timeout, what, seconds)
 
 
 def _move(control):
@@ -196,7 +200,7 @@ def check_chapter(notebook, lab, page, kernel, folder="notebooks"):
         errors = page.locator(f".jp-OutputArea-output[data-mime-type='{STDERR}']")
         assert errors.count() == 0, f"{name}: error or stderr output:\n{errors.first.inner_text()[:2000]}"
 
-        _wait(lambda: _kernel_idle(page), 180, "the kernel to start")  # a run sent before it is lost
+        _wait_idle(page, 180, "the kernel to start")  # a run sent before it is lost
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
         for index in setup_cells:
             cells.nth(index).scroll_into_view_if_needed()
@@ -213,13 +217,15 @@ def check_chapter(notebook, lab, page, kernel, folder="notebooks"):
                         f"(add the chapter's widget from helpers.chapters)", pytrace=False)
         assert errors.count() == 0, f"{name}: the widget cell failed:\n{errors.first.inner_text()[:2000]}"
         control = controls.first
-        output = cell.locator(".agc-output").first
-        _wait(lambda: output.inner_html().strip() != "", 60, "the widget's first output")
-        before = output.inner_html()
+        handle = cell.element_handle()
+        _wait(page, "cell => (cell.querySelector('.agc-output')?.innerHTML ?? '').trim() !== ''", 60, "the widget's first output",
+              handle)
+        before = cell.locator(".agc-output").first.inner_html()
         _move(control)
-        _wait(lambda: output.inner_html() != before, 60, "the widget's output to change")
-        _wait(_settled(page, seconds=1), 60, "the kernel to settle after the widget moved")
-        output.scroll_into_view_if_needed()
+        _wait(page, "([cell, before]) => (cell.querySelector('.agc-output')?.innerHTML ?? before) !== before", 60,
+              "the widget's output to change", [handle, before])
+        _wait_settled(page, 60, "the kernel to settle after the widget moved")
+        cell.locator(".agc-output").first.scroll_into_view_if_needed()
         page.screenshot(path=shot)
         if english:
             shown = page.locator(".jp-NotebookPanel .jp-Notebook").first.inner_text()

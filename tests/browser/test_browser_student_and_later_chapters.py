@@ -19,8 +19,8 @@ import torch
 from helpers import check
 from helpers.authoring.editions import FINGERPRINT
 from helpers.messages import say
-from test_browser_chapters import (ARTIFACTS, RUN_TIMEOUT_S, SECOND_HALF, _copy_without_outputs, _kernel_idle,  # noqa: F401
-                                   _run, _settled, _shut_down_kernels, _wait, chapter_ids, check_chapter,
+from test_browser_chapters import (ARTIFACTS, RUN_TIMEOUT_S, SECOND_HALF, _copy_without_outputs, _run,  # noqa: F401
+                                   _shut_down_kernels, _wait, _wait_idle, _wait_settled, chapter_ids, check_chapter,
                                    close_documents, kernel, open_notebook)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,15 +46,16 @@ def _type_answer(page, cell, source):
     cell.locator(".jp-InputArea-editor").click()
     page.keyboard.press("ControlOrMeta+A")
     page.keyboard.insert_text(source)
-    _wait(lambda: cell.locator(".jp-InputArea-editor").inner_text().strip() == source, 30, "the typed answer")
+    _wait(page, "([cell, source]) => cell.querySelector('.jp-InputArea-editor').innerText.trim() === source", 30,
+          "the typed answer", [cell.element_handle(), source])
 
 
 def _verdict(page, check_cell, symbol):
     """The text of the check cell's output once it shows ``symbol`` and the kernel has settled."""
-    output = check_cell.locator(".jp-OutputArea-output")
-    _wait(lambda: output.count() > 0 and symbol in output.first.inner_text(), RUN_TIMEOUT_S, f"a {symbol} verdict")
-    _wait(_settled(page, seconds=1), 60, "the kernel to settle")
-    return output.first.inner_text()
+    _wait(page, "([cell, symbol]) => cell.querySelector('.jp-OutputArea-output')?.innerText.includes(symbol)",
+          RUN_TIMEOUT_S, f"a {symbol} verdict", [check_cell.element_handle(), symbol])
+    _wait_settled(page, 60, "the kernel to settle")
+    return check_cell.locator(".jp-OutputArea-output").first.inner_text()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -71,7 +72,7 @@ def test_a_wrong_answer_gets_its_diagnosis_and_the_right_one_passes(lang, lab, a
     page = app
     try:
         open_notebook(page, f"notebooks/{lang}/{name}.ipynb")  # a kernel of its own starts, as for a student
-        _wait(lambda: _kernel_idle(page), 180, "the kernel to start")
+        _wait_idle(page, 180, "the kernel to start")
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
         answer_cell, check_cell = cells.nth(answer), cells.nth(check_index)
 
