@@ -14,6 +14,7 @@ import time
 import urllib.request
 import uuid
 
+import ipykernel.kernelspec
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,9 +58,15 @@ def lab(chromium, tmp_path_factory):
         settings = base / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(json.dumps(values))
+    # Its python3 kernels are forked, like nbval's, from this test process's warm server (tests/warm_kernel.py):
+    # the same state as a fresh kernel, without a second or two of imports each.
+    spec = base / "data" / "kernels" / "python3" / "kernel.json"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(json.dumps(ipykernel.kernelspec.get_kernel_dict()))
     token, port = uuid.uuid4().hex, _free_port()
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), JUPYTER_CONFIG_DIR=str(base / "config"),
+               JUPYTER_PATH=os.pathsep.join(filter(None, [str(base / "data"), os.environ.get("JUPYTER_PATH")])),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
