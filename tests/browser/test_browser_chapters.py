@@ -66,7 +66,8 @@ def _wait(page, condition, timeout, what, arg=None):
 
 PROMPT = "cell.querySelector('.jp-InputArea-prompt').innerText.trim()"
 KERNEL_IDLE = """() => document.querySelectorAll(".jp-Notebook-ExecutionIndicator[data-status='idle']").length === 1
-    && (document.querySelector('.jp-NotebookPanel-toolbar .jp-Toolbar-kernelName')?.innerText || '').includes('Python 3')
+    && (document.querySelector('.jp-NotebookPanel-toolbar .jp-Toolbar-kernelName')?.innerText || '')
+        .includes('Python 3')
     && ![...document.querySelectorAll('.jp-InputArea-prompt')].some(prompt => prompt.innerText.includes('[*]'))"""
 
 
@@ -218,8 +219,8 @@ def check_chapter(notebook, lab, page, kernel, folder="notebooks"):
         assert errors.count() == 0, f"{name}: the widget cell failed:\n{errors.first.inner_text()[:2000]}"
         control = controls.first
         handle = cell.element_handle()
-        _wait(page, "cell => (cell.querySelector('.agc-output')?.innerHTML ?? '').trim() !== ''", 60, "the widget's first output",
-              handle)
+        _wait(page, "cell => (cell.querySelector('.agc-output')?.innerHTML ?? '').trim() !== ''", 60,
+              "the widget's first output", handle)
         before = cell.locator(".agc-output").first.inner_html()
         _move(control)
         _wait(page, "([cell, before]) => (cell.querySelector('.agc-output')?.innerHTML ?? before) !== before", 60,
