@@ -59,7 +59,8 @@ def lab(chromium, tmp_path_factory):
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(json.dumps(values))
     # Its python3 kernels are forked, like nbval's, from this test process's warm server (tests/warm_kernel.py):
-    # the same state as a fresh kernel, without a second or two of imports each.
+    # the same state as a fresh kernel, without a second or two of imports each. The root conftest.py has made
+    # ipykernel's kernel spec the warm one; JUPYTER_PATH puts it ahead of the installed spec.
     spec = base / "data" / "kernels" / "python3" / "kernel.json"
     spec.parent.mkdir(parents=True)
     spec.write_text(json.dumps(ipykernel.kernelspec.get_kernel_dict()))
